@@ -1,0 +1,3 @@
+// Public face of api/: the HTTP server of the control plane.
+export { buildHttpServer } from './http-server.js';
+export type { HttpServerDeps } from './http-server.js';

@@ -1,0 +1,234 @@
+// The audit log (DESIGN §5): append events, read entries, serve proofs and checkpoints, verify,
+// export, and hold payloads beside the log. The one object the rest of the gateway talks to.
+import { EMPTY_ROOT, formatCheckpoint, toBase64, verifyCheckpoint } from '@zt4ai/verify';
+import { ZtError } from '../errors.js';
+import type { AuditPayloadRow, Store } from '../store/index.js';
+import { BatchAppender } from './batch-appender.js';
+import { prepareEvent } from './entry.js';
+import type { LogSigner } from './log-signer.js';
+import { PayloadVault } from './payload-vault.js';
+import {
+  consistencyProof,
+  type ConsistencyProof,
+  inclusionProof,
+  type InclusionProof,
+} from './proofs.js';
+import { type LogReport, verifyLog } from './verify-log.js';
+
+export interface AuditLogOptions {
+  readonly signer: LogSigner;
+  readonly masterKey: Buffer;
+  readonly maxEntryBytes: number;
+  readonly batchMaxEntries: number;
+  readonly batchMaxDelayMs: number;
+  readonly checkpointHistoryIntervalMs: number;
+  readonly now?: () => Date;
+}
+
+export interface AppendOptions {
+  /** Sensitive payloads (prompts, completions, tool arguments) stored encrypted beside the entry. */
+  readonly payloads?: Readonly<Record<string, string | Uint8Array>>;
+}
+
+export interface LogEntry {
+  readonly index: number;
+  readonly entry: string;
+}
+
+const PAYLOAD_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const MAX_PAGE = 1000;
+
+export class AuditLog {
+  readonly #store: Store;
+  readonly #signer: LogSigner;
+  readonly #appender: BatchAppender;
+  readonly #vault: PayloadVault;
+  readonly #maxEntryBytes: number;
+  readonly #now: () => Date;
+
+  private constructor(store: Store, options: AuditLogOptions) {
+    this.#store = store;
+    this.#signer = options.signer;
+    this.#maxEntryBytes = options.maxEntryBytes;
+    this.#now = options.now ?? (() => new Date());
+    this.#appender = new BatchAppender(store, options.signer, { ...options, now: this.#now });
+    this.#vault = new PayloadVault(store.db, options.masterKey, this.#now);
+  }
+
+  /** Opens the log on `store`; refuses a store whose checkpoints were signed by another key. */
+  static async open(store: Store, options: AuditLogOptions): Promise<AuditLog> {
+    const log = new AuditLog(store, options);
+    const head = await log.#head();
+    if (head !== undefined) {
+      try {
+        verifyCheckpoint(head.checkpoint, options.signer.vkey);
+      } catch (cause) {
+        throw new ZtError(
+          'log-key-mismatch',
+          'the audit log in the store was signed with a different key',
+          { cause },
+        );
+      }
+    }
+    return log;
+  }
+
+  /** The log's verifier key in C2SP form. */
+  get vkey(): string {
+    return this.#signer.vkey;
+  }
+
+  /** Throws the error that append() would give `event` for its shape or size. */
+  check(event: unknown): void {
+    prepareEvent(event, this.#maxEntryBytes);
+  }
+
+  /**
+   * Appends one untrusted event; resolves with its index once durable. Payloads are encrypted under
+   * the key of the event's `agent` and the entry carries their digests under `payloads`.
+   */
+  async append(event: unknown, options: AppendOptions = {}): Promise<number> {
+    const prepared = prepareEvent(event, this.#maxEntryBytes);
+    const stamped = { ...prepared.event, time: prepared.event.time ?? this.#now().toISOString() };
+    if (options.payloads === undefined) return this.#appender.append(stamped);
+    const { digests, rows } = await this.#sealPayloads(stamped, options.payloads);
+    const withDigests = prepareEvent({ ...stamped, payloads: digests }, this.#maxEntryBytes).event;
+    return this.#appender.append(withDigests, rows);
+  }
+
+  async #sealPayloads(
+    event: Readonly<Record<string, unknown>>,
+    payloads: Readonly<Record<string, string | Uint8Array>>,
+  ): Promise<{ digests: Record<string, string>; rows: AuditPayloadRow[] }> {
+    const agent = event.agent;
+    if (typeof agent !== 'string' || agent === '') {
+      throw new ZtError('invalid-entry', 'an event with payloads needs an "agent"');
+    }
+    if (Object.hasOwn(event, 'payloads')) {
+      throw new ZtError('invalid-entry', '"payloads" is set by the log and cannot be given');
+    }
+    const digests: Record<string, string> = {};
+    const rows: AuditPayloadRow[] = [];
+    for (const [name, value] of Object.entries(payloads)) {
+      if (!PAYLOAD_NAME.test(name))
+        throw new ZtError('invalid-entry', `invalid payload name "${name}"`);
+      const sealed = await this.#vault.seal(
+        agent,
+        typeof value === 'string' ? Buffer.from(value, 'utf8') : value,
+      );
+      digests[name] = sealed.digest;
+      rows.push(sealed.row);
+    }
+    return { digests, rows };
+  }
+
+  /** Waits until every append made so far is durable. */
+  flush(): Promise<void> {
+    return this.#appender.flush();
+  }
+
+  /** Refuses new appends and flushes pending ones. The store stays open. */
+  close(): Promise<void> {
+    return this.#appender.close();
+  }
+
+  /** Number of integrated entries. */
+  async size(): Promise<number> {
+    return (await this.#head())?.size ?? 0;
+  }
+
+  /** The latest signed checkpoint (a signed checkpoint of the empty tree when nothing is logged). */
+  async checkpoint(): Promise<string> {
+    const head = await this.#head();
+    if (head !== undefined) return head.checkpoint;
+    const body = formatCheckpoint({
+      origin: this.#signer.name,
+      size: 0,
+      rootHash: EMPTY_ROOT,
+      extensions: [],
+    });
+    return this.#signer.signNote(body);
+  }
+
+  /** Up to `limit` entries (at most 1000) from index `from`, in order. */
+  async entries(from: number, limit: number): Promise<LogEntry[]> {
+    if (!Number.isSafeInteger(from) || from < 0)
+      throw new ZtError('invalid-argument', '"from" must be a non-negative integer');
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+      throw new ZtError('invalid-argument', `"limit" must be between 1 and ${MAX_PAGE}`);
+    }
+    const size = await this.size();
+    const rows = await this.#store.db
+      .selectFrom('audit_entries')
+      .selectAll()
+      .where('idx', '>=', from)
+      .where('idx', '<', size)
+      .orderBy('idx')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ index: row.idx, entry: row.entry }));
+  }
+
+  /** The last `count` entries, oldest first. */
+  async tail(count: number): Promise<LogEntry[]> {
+    const size = await this.size();
+    const from = Math.max(0, size - count);
+    return size === 0 ? [] : this.entries(from, Math.min(Math.max(count, 1), MAX_PAGE));
+  }
+
+  async inclusionProof(index: number, size?: number): Promise<InclusionProof> {
+    const committed = await this.size();
+    return inclusionProof(this.#store.db, committed, index, size ?? committed);
+  }
+
+  async consistencyProof(from: number, to?: number): Promise<ConsistencyProof> {
+    const committed = await this.size();
+    return consistencyProof(this.#store.db, committed, from, to ?? committed);
+  }
+
+  /** Recomputes everything from the store. */
+  verify(): Promise<LogReport> {
+    return verifyLog(this.#store.db, this.#signer.vkey);
+  }
+
+  /**
+   * A self-contained bundle (`zt4ai.audit-bundle/v1`) of entries [from, to) with inclusion proofs
+   * against the latest checkpoint, as JSON text chunks; `@zt4ai/verify`'s verifyBundle checks it.
+   */
+  async *exportBundle(from = 0, to?: number): AsyncGenerator<string> {
+    const head = await this.#head();
+    const size = head?.size ?? 0;
+    const end = Math.min(to ?? size, size);
+    if (!Number.isSafeInteger(from) || from < 0 || from > end)
+      throw new ZtError('invalid-range', 'invalid export range');
+    const checkpoint = head?.checkpoint ?? (await this.checkpoint());
+    yield `{"format":"zt4ai.audit-bundle/v1","vkey":${JSON.stringify(this.vkey)},"checkpoint":${JSON.stringify(checkpoint)},"entries":[`;
+    for (let start = from; start < end; start += MAX_PAGE) {
+      const page = await this.entries(start, Math.min(MAX_PAGE, end - start));
+      for (const { index, entry } of page) {
+        const proof = await inclusionProof(this.#store.db, size, index, size);
+        const item = { index, entry, proof: proof.hashes.map(toBase64) };
+        yield (index === from ? '' : ',') + JSON.stringify(item);
+      }
+    }
+    yield ']}\n';
+  }
+
+  /** Decrypts a payload by the digest its entry commits to. */
+  readPayload(digest: string): Promise<Uint8Array> {
+    return this.#vault.open(digest);
+  }
+
+  /** Deletes `agent`'s payload key: its payloads can no longer be read; the log still verifies. */
+  shred(agent: string): Promise<boolean> {
+    return this.#vault.shred(agent);
+  }
+
+  async #head(): Promise<{ size: number; checkpoint: string } | undefined> {
+    return this.#store.db
+      .selectFrom('audit_head')
+      .select(['size', 'checkpoint'])
+      .where('id', '=', 1)
+      .executeTakeFirst();
+  }
+}

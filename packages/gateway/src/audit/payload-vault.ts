@@ -1,0 +1,126 @@
+// Stores large or sensitive payloads beside the log, encrypted with a key per agent (DESIGN §5).
+// Each agent key is wrapped by the master key; deleting it shreds that agent's payloads while the
+// log, which holds only digests, still verifies.
+//
+// The digest is SHA-256 over a random 32-byte salt followed by the payload. The salt is stored only
+// inside the ciphertext, so once a key is shredded the digest cannot confirm a guessed payload.
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { ZtError } from '../errors.js';
+import type { AuditPayloadRow, Database } from '../store/index.js';
+
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+const SALT_BYTES = 32;
+const DIGEST_PREFIX = 'sha256:';
+
+/** A payload sealed for storage; its digest is what the log entry commits to. */
+export interface SealedPayload {
+  readonly digest: string;
+  readonly row: AuditPayloadRow;
+}
+
+export class PayloadVault {
+  readonly #db: Kysely<Database>;
+  readonly #masterKey: Buffer;
+  readonly #now: () => Date;
+
+  constructor(db: Kysely<Database>, masterKey: Buffer, now: () => Date) {
+    this.#db = db;
+    this.#masterKey = masterKey;
+    this.#now = now;
+  }
+
+  /** Encrypts `payload` under `agent`'s key (created on first use); the row is written by the caller. */
+  async seal(agent: string, payload: Uint8Array): Promise<SealedPayload> {
+    const agentKey = await this.#agentKey(agent, true);
+    const salt = randomBytes(SALT_BYTES);
+    const plaintext = Buffer.concat([salt, payload]);
+    const digest = DIGEST_PREFIX + createHash('sha256').update(plaintext).digest('hex');
+    const ciphertext = encrypt(agentKey, plaintext, payloadContext(agent, digest));
+    const created_at = this.#now().toISOString();
+    return { digest, row: { digest, agent, ciphertext, created_at } };
+  }
+
+  /** Decrypts a payload by digest and checks it against the digest. */
+  async open(digest: string): Promise<Uint8Array> {
+    const row = await this.#db
+      .selectFrom('audit_payloads')
+      .selectAll()
+      .where('digest', '=', digest)
+      .executeTakeFirst();
+    if (row === undefined) throw new ZtError('not-found', 'no payload with that digest');
+    const agentKey = await this.#agentKey(row.agent, false);
+    const plaintext = decrypt(
+      agentKey,
+      Buffer.from(row.ciphertext),
+      payloadContext(row.agent, digest),
+    );
+    const actual = DIGEST_PREFIX + createHash('sha256').update(plaintext).digest('hex');
+    if (actual !== digest)
+      throw new ZtError('payload-corrupt', 'the payload does not match its digest');
+    return plaintext.subarray(SALT_BYTES);
+  }
+
+  /** Deletes `agent`'s key: its payloads become unreadable. Returns whether a key existed. */
+  async shred(agent: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('audit_agent_keys')
+      .where('agent', '=', agent)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async #agentKey(agent: string, create: boolean): Promise<Buffer> {
+    const context = Buffer.from(`zt4ai agent-key v1\n${agent}`, 'utf8');
+    const existing = await this.#readKey(agent);
+    if (existing !== undefined) return decrypt(this.#masterKey, existing, context);
+    if (!create) throw new ZtError('payload-shredded', 'the payload was shredded');
+    const wrapped = encrypt(this.#masterKey, randomBytes(32), context);
+    await this.#db
+      .insertInto('audit_agent_keys')
+      .values({ agent, wrapped_key: wrapped, created_at: this.#now().toISOString() })
+      .onConflict((oc) => oc.column('agent').doNothing())
+      .execute();
+    const stored = await this.#readKey(agent);
+    if (stored === undefined) throw new ZtError('internal', 'agent key vanished');
+    return decrypt(this.#masterKey, stored, context);
+  }
+
+  async #readKey(agent: string): Promise<Buffer | undefined> {
+    const row = await this.#db
+      .selectFrom('audit_agent_keys')
+      .select('wrapped_key')
+      .where('agent', '=', agent)
+      .executeTakeFirst();
+    return row === undefined ? undefined : Buffer.from(row.wrapped_key);
+  }
+}
+
+function payloadContext(agent: string, digest: string): Buffer {
+  return Buffer.from(`zt4ai payload v1\n${agent}\n${digest}`, 'utf8');
+}
+
+/** AES-256-GCM; output is nonce ‖ ciphertext ‖ tag, bound to `context` as associated data. */
+function encrypt(key: Buffer, plaintext: Uint8Array, context: Buffer): Buffer {
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce).setAAD(context);
+  return Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+}
+
+function decrypt(key: Buffer, sealed: Buffer, context: Buffer): Buffer {
+  if (sealed.length < NONCE_BYTES + TAG_BYTES) {
+    throw new ZtError('payload-corrupt', 'the payload does not decrypt');
+  }
+  try {
+    const nonce = sealed.subarray(0, NONCE_BYTES);
+    const tag = sealed.subarray(sealed.length - TAG_BYTES);
+    const decipher = createDecipheriv('aes-256-gcm', key, nonce).setAAD(context).setAuthTag(tag);
+    return Buffer.concat([
+      decipher.update(sealed.subarray(NONCE_BYTES, -TAG_BYTES)),
+      decipher.final(),
+    ]);
+  } catch (cause) {
+    throw new ZtError('payload-corrupt', 'the payload does not decrypt', { cause });
+  }
+}

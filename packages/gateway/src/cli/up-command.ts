@@ -1,0 +1,66 @@
+// `zt4ai up`: runs the control plane's HTTP server until SIGINT/SIGTERM, then drains in-flight
+// requests, flushes the audit log and closes the store.
+import { Command } from 'commander';
+import { pino } from 'pino';
+import { buildHttpServer } from '../api/index.js';
+import { loadConfig } from '../config/index.js';
+import { openControlPlane } from '../server.js';
+import type { GlobalOptions } from './context.js';
+import { nonNegativeInteger } from './options.js';
+
+export function upCommand(): Command {
+  return new Command('up')
+    .description('run the control plane (HTTP API on 127.0.0.1:7300 by default)')
+    .option('--host <host>', 'address to listen on')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', nonNegativeInteger('--port'))
+    .action(async (options: { host?: string; port?: number }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const config = loadConfig({
+        flags: { ...globals, host: options.host, port: options.port },
+      });
+      const logger = pino({ level: config.logLevel, base: { service: 'zt4ai' } });
+      const plane = await openControlPlane(config);
+      const app = buildHttpServer({
+        store: plane.store,
+        audit: plane.audit,
+        bodyLimitBytes: config.server.bodyLimitBytes,
+        logger,
+      });
+      try {
+        await app.listen({ host: config.server.host, port: config.server.port });
+      } catch (error) {
+        await plane.close();
+        throw error;
+      }
+      logger.info(
+        {
+          store: config.store.kind,
+          dataDir: config.dataDir,
+          auditOrigin: plane.audit.vkey.split('+')[0],
+        },
+        'zt4ai control plane started',
+      );
+      await untilSignal();
+      logger.info('shutting down: draining requests and flushing the audit log');
+      const timer = setTimeout(() => {
+        logger.error('shutdown timed out');
+        process.exit(1);
+      }, config.server.shutdownTimeoutMs).unref();
+      await app.close();
+      await plane.close();
+      clearTimeout(timer);
+      logger.info('stopped');
+    });
+}
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,19 @@
+// Named defaults for every setting: the one place a default value is written.
+
+export const DEFAULT_DATA_DIR = './.zt4ai';
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 7300;
+export const DEFAULT_LOG_LEVEL = 'info';
+export const DEFAULT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+export const DEFAULT_AUDIT_ORIGIN = 'zt4ai.local/audit';
+/** Largest canonical audit entry accepted (DESIGN §5; issue: 1 MiB by default). */
+export const DEFAULT_MAX_ENTRY_BYTES = 1024 * 1024;
+/** Largest number of entries committed in one transaction. */
+export const DEFAULT_BATCH_MAX_ENTRIES = 2048;
+/** How long the appender waits to fill a batch once one entry is waiting. */
+export const DEFAULT_BATCH_MAX_DELAY_MS = 2;
+/** How often a signed checkpoint is also kept in the checkpoint history. */
+export const DEFAULT_CHECKPOINT_HISTORY_INTERVAL_MS = 1000;
+/** Drain budget for SIGINT/SIGTERM before the process gives up waiting. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+export const CONFIG_FILE_NAME = 'zt4ai.yaml';

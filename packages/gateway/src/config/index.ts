@@ -1,0 +1,5 @@
+// Public face of config/: load, validate and resolve settings.
+export { loadConfig, validateRaw } from './load-config.js';
+export type { ConfigFlags, LoadConfigOptions } from './load-config.js';
+export type { Config, KeySource, StoreConfig } from './resolved-config.js';
+export { Secret } from './secret.js';

@@ -1,0 +1,49 @@
+// Stage one of configuration (CONVENTIONS 7): the raw shape of zt4ai.yaml, validated strictly.
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const positiveInt = z.number().int().positive();
+
+/** The file schema. Unknown keys are errors, so a typo never silently falls back to a default. */
+export const rawConfigSchema = z.strictObject({
+  dataDir: z.string().min(1).optional(),
+  databaseUrl: z.string().min(1).optional(),
+  masterKeyFile: z.string().min(1).optional(),
+  server: z
+    .strictObject({
+      host: z.string().min(1).optional(),
+      port: port.optional(),
+      bodyLimitBytes: positiveInt.optional(),
+      shutdownTimeoutMs: positiveInt.optional(),
+    })
+    .optional(),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+    })
+    .optional(),
+  audit: z
+    .strictObject({
+      origin: z
+        .string()
+        .regex(/^[\x21-\x2a\x2c-\x7e]+$/, 'must be printable ASCII without spaces or "+"')
+        .optional(),
+      signingKeyFile: z.string().min(1).optional(),
+      maxEntryBytes: positiveInt.max(64 * 1024 * 1024).optional(),
+      batchMaxEntries: positiveInt.max(10_000).optional(),
+      batchMaxDelayMs: z.number().int().min(0).max(1000).optional(),
+      checkpointHistoryIntervalMs: z.number().int().min(0).optional(),
+    })
+    .optional(),
+});
+
+export type RawConfig = z.infer<typeof rawConfigSchema>;
+
+/** Keys that were renamed or are commonly misspelled, with the key to use instead. */
+export const RENAMED_KEYS: Readonly<Record<string, string>> = {
+  data_dir: 'dataDir',
+  database_url: 'databaseUrl',
+  master_key_file: 'masterKeyFile',
+  max_entry_bytes: 'maxEntryBytes',
+  signing_key_file: 'signingKeyFile',
+};

@@ -1,0 +1,34 @@
+// Stage two of configuration: every setting resolved to a concrete value with named defaults.
+import type { Secret } from './secret.js';
+
+export type StoreConfig =
+  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'postgres'; readonly url: Secret };
+
+/** Where a key comes from: given inline (environment), or a file that is created on first start. */
+export type KeySource =
+  | { readonly kind: 'inline'; readonly value: Secret }
+  | { readonly kind: 'file'; readonly path: string };
+
+export interface Config {
+  /** The zt4ai.yaml that was read, if any. */
+  readonly configFile: string | undefined;
+  readonly dataDir: string;
+  readonly store: StoreConfig;
+  readonly masterKey: KeySource;
+  readonly server: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+    readonly shutdownTimeoutMs: number;
+  };
+  readonly logLevel: string;
+  readonly audit: {
+    readonly origin: string;
+    readonly signingKey: KeySource;
+    readonly maxEntryBytes: number;
+    readonly batchMaxEntries: number;
+    readonly batchMaxDelayMs: number;
+    readonly checkpointHistoryIntervalMs: number;
+  };
+}

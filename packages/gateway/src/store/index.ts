@@ -1,0 +1,14 @@
+// Public face of store/: the port, its row types and the two drivers.
+export { openPostgresStore } from './postgres/open-postgres.js';
+export type { PostgresStoreOptions } from './postgres/open-postgres.js';
+export type {
+  AuditAgentKeyRow,
+  AuditCheckpointRow,
+  AuditEntryRow,
+  AuditHeadRow,
+  AuditNodeRow,
+  AuditPayloadRow,
+  Database,
+} from './schema.js';
+export { openSqliteStore } from './sqlite/open-sqlite.js';
+export type { Store, StoreKind, StoreLock } from './store.js';

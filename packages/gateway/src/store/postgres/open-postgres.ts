@@ -1,0 +1,69 @@
+// PostgreSQL driver: a pg pool behind Kysely. Cross-process writers serialize on transaction-scoped
+// advisory locks, so several gateway processes can share one database (DESIGN §7).
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { ZtError } from '../../errors.js';
+import { runMigrations } from '../run-migrations.js';
+import type { Database } from '../schema.js';
+import type { Store, StoreLock } from '../store.js';
+
+/** Advisory lock ids: stable numbers, one per named lock. */
+const LOCK_IDS: Record<StoreLock, number> = { 'audit-sequencer': 0x7a74_0001 };
+const INT8_OID = 20;
+const POOL_SIZE = 10;
+
+export interface PostgresStoreOptions {
+  /** Schema to create and use (tests use a fresh one per run); defaults to the server's search_path. */
+  schema?: string;
+}
+
+export async function openPostgresStore(
+  url: string,
+  options: PostgresStoreOptions = {},
+): Promise<Store> {
+  if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
+    throw new TypeError('schema must be a lower-case SQL identifier');
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: POOL_SIZE,
+    connectionTimeoutMillis: 10_000,
+    types: { getTypeParser: typeParser },
+    ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
+  });
+  pool.on('error', () => undefined); // an idle client's error surfaces on its next use instead
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    if (options.schema !== undefined) {
+      await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
+    }
+    const current = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+    const schema = current.rows[0]?.schema;
+    if (schema === undefined)
+      throw new ZtError('store-unavailable', 'no schema to create tables in');
+    await runMigrations(db as Kysely<unknown>, 'postgres', schema);
+  } catch (error) {
+    await db.destroy();
+    if (error instanceof ZtError) throw error;
+    throw new ZtError('store-unavailable', 'cannot open the PostgreSQL store', { cause: error });
+  }
+  return {
+    kind: 'postgres',
+    db,
+    exclusive: (lock, work) =>
+      db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(${LOCK_IDS[lock]})`.execute(trx);
+        return work(trx);
+      }),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+/** int8 columns (indexes, sizes) come back as numbers; they stay below 2^53 by construction. */
+function typeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+  if (oid === INT8_OID) return (value: string) => Number(value);
+  return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
+}

@@ -1,0 +1,54 @@
+// SQLite driver: one better-sqlite3 file in WAL mode with synchronous=FULL, so a commit is on disk
+// before it resolves. Writers take BEGIN IMMEDIATE, which serializes them across processes.
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import { ZtError } from '../../errors.js';
+import { runMigrations } from '../run-migrations.js';
+import type { Database } from '../schema.js';
+import type { Store } from '../store.js';
+
+const BUSY_TIMEOUT_MS = 10_000;
+
+export async function openSqliteStore(file: string): Promise<Store> {
+  let native: BetterSqlite3.Database;
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    native = new BetterSqlite3(file);
+    chmodSync(file, 0o600); // entries may name agents and data; SQLite gives WAL files the same mode
+    native.pragma('journal_mode = WAL');
+    native.pragma('synchronous = FULL');
+    native.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    native.pragma('foreign_keys = ON');
+  } catch (cause) {
+    throw new ZtError('store-unavailable', `cannot open SQLite store ${file}`, { cause });
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) });
+  try {
+    await runMigrations(db as Kysely<unknown>, 'sqlite');
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return {
+    kind: 'sqlite',
+    db,
+    exclusive: (_lock, work) =>
+      db.connection().execute(async (conn) => {
+        await sql`begin immediate`.execute(conn);
+        try {
+          const result = await work(conn);
+          await sql`commit`.execute(conn);
+          return result;
+        } catch (error) {
+          if (native.inTransaction) await sql`rollback`.execute(conn);
+          throw error;
+        }
+      }),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}

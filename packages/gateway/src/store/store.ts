@@ -1,0 +1,23 @@
+// The Store port: what every component may assume of persistence, whichever driver is behind it.
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+/** Named cross-process locks. Each maps to one advisory lock id on PostgreSQL. */
+export type StoreLock = 'audit-sequencer';
+
+export interface Store {
+  readonly kind: StoreKind;
+  /** Query builder for reads and single-statement writes. */
+  readonly db: Kysely<Database>;
+  /**
+   * Runs `work` in one transaction that holds `lock` exclusively across every process sharing the
+   * store. MUST commit durably before resolving, and MUST roll back everything if `work` throws.
+   */
+  exclusive<T>(lock: StoreLock, work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /** Resolves when the store answers a trivial query. */
+  ping(): Promise<void>;
+  /** Waits for in-flight work and releases connections and file handles. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,165 @@
+// One explicit trigger per VerifyErrorCode (CONVENTIONS 12); the Record type makes tsc enforce that none is missing.
+import { describe, expect, it } from 'vitest';
+import {
+  CompactRange,
+  EMPTY_ROOT,
+  VerifyError,
+  formatCheckpoint,
+  fromBase64,
+  leafHash,
+  nodeHash,
+  parseCheckpoint,
+  parseNote,
+  parseVerifierKey,
+  rootFromInclusionProof,
+  toBase64,
+  verifyBundle,
+  verifyCheckpoint,
+  verifyConsistency,
+  verifyInclusion,
+  verifyNote,
+  type VerifyErrorCode,
+} from '../src/index.js';
+import { seed, signNote, testKey } from './signing.js';
+
+const h = (byte: number): Uint8Array => new Uint8Array(32).fill(byte);
+const log = testKey('errors.example/log', seed(1));
+const stranger = testKey('stranger.example', seed(2));
+const leaf = leafHash(new TextEncoder().encode('e'));
+const cpBody = formatCheckpoint({ origin: log.name, size: 1, rootHash: leaf, extensions: [] });
+const bundle = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
+  format: 'zt4ai.audit-bundle/v1',
+  vkey: log.vkey,
+  checkpoint: signNote(cpBody, log),
+  entries: [{ index: 0, entry: 'e', proof: [] }],
+  ...over,
+});
+
+const triggers: Record<VerifyErrorCode, () => unknown> = {
+  'invalid-integer': () => verifyInclusion(2 ** 64, 1, h(1), [], h(1)),
+  'invalid-hash-size': () => nodeHash(h(1), new Uint8Array(31)),
+  'proof-too-long': () => rootFromInclusionProof(0, 2, h(1), Array(65).fill(h(2))),
+  'index-out-of-range': () => verifyInclusion(1, 1, h(1), [], h(1)),
+  'invalid-tree-sizes': () => verifyConsistency(2, 1, [h(1)], h(1), h(2)),
+  'invalid-proof-length': () => verifyInclusion(0, 1, h(1), [h(2)], h(1)),
+  'root-mismatch': () => verifyInclusion(0, 2, h(1), [h(2)], EMPTY_ROOT),
+  'invalid-peak-count': () => CompactRange.fromPeaks(3, [h(1)]),
+  'invalid-base64': () => fromBase64('Zg'),
+  'malformed-note': () => parseNote('no signatures\n'),
+  'note-too-large': () => parseNote('x'.repeat(1024 * 1024 + 1)),
+  'too-many-signatures': () => parseNote(`t\n\n${'\u2014 k AAAAAAA=\n'.repeat(101)}`),
+  'malformed-verifier-key': () => parseVerifierKey('no-plus-signs'),
+  'unsupported-key-type': () => parseVerifierKey(`k+00000000+${toBase64(new Uint8Array(33))}`),
+  'bad-signature': () =>
+    verifyNote(signNote('a\n', log).replace('a\n', 'b\n'), [parseVerifierKey(log.vkey)]),
+  'no-trusted-signature': () => verifyNote(signNote('a\n', stranger), [parseVerifierKey(log.vkey)]),
+  'malformed-checkpoint': () => parseCheckpoint('origin\n01\n'),
+  'origin-mismatch': () =>
+    verifyCheckpoint(
+      signNote(
+        formatCheckpoint({ origin: 'x', size: 0, rootHash: EMPTY_ROOT, extensions: [] }),
+        log,
+      ),
+      log.vkey,
+    ),
+  'malformed-bundle': () => verifyBundle(bundle({ extra: true }), log.vkey),
+  'bundle-too-large': () => verifyBundle(bundle({ entries: Array(100_001).fill(0) }), log.vkey),
+  'untrusted-bundle-key': () => verifyBundle(bundle({ vkey: stranger.vkey }), log.vkey),
+  'entry-not-included': () =>
+    verifyBundle(bundle({ entries: [{ index: 0, entry: 'f', proof: [] }] }), log.vkey),
+};
+
+describe('VerifyError', () => {
+  it.each(Object.entries(triggers) as Array<[VerifyErrorCode, () => unknown]>)(
+    '%s',
+    (code, trigger) => {
+      let caught: unknown;
+      try {
+        trigger();
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(VerifyError);
+      const e = caught as VerifyError;
+      expect(e.code).toBe(code);
+      expect(e.name).toBe('VerifyError');
+      expect(e.message).not.toBe('');
+    },
+  );
+
+  it('has a fixed message per code, whatever the input', () => {
+    const a = (() => {
+      try {
+        parseNote('secret-1\n');
+      } catch (e) {
+        return (e as VerifyError).message;
+      }
+    })();
+    expect(a).toBe('malformed signed note');
+    expect(new VerifyError('malformed-note', { cause: new Error('x'), index: 3 })).toMatchObject({
+      message: 'malformed signed note',
+      index: 3,
+    });
+    expect('index' in new VerifyError('malformed-note')).toBe(false);
+  });
+});
+
+describe('misuse throws TypeError', () => {
+  it.each([
+    ['leafHash(string)', () => leafHash('x' as unknown as Uint8Array)],
+    ['nodeHash(array)', () => nodeHash([] as unknown as Uint8Array, h(1))],
+    [
+      'verifyInclusion(string index)',
+      () => verifyInclusion('0' as unknown as number, 1, h(1), [], h(1)),
+    ],
+    [
+      'verifyInclusion(proof not array)',
+      () => verifyInclusion(0, 1, h(1), {} as unknown as [], h(1)),
+    ],
+    [
+      'verifyInclusion(proof of strings)',
+      () => verifyInclusion(0, 2, h(1), ['x'] as unknown as [], h(1)),
+    ],
+    [
+      'verifyConsistency(bigint size)',
+      () => verifyConsistency(1n as unknown as number, 1, [], h(1), h(1)),
+    ],
+    [
+      'CompactRange.fromPeaks(peaks not array)',
+      () => CompactRange.fromPeaks(1, null as unknown as []),
+    ],
+    [
+      'CompactRange.append(onNode not function)',
+      () => CompactRange.empty().append(h(1), 1 as unknown as () => void),
+    ],
+    ['verifyCheckpoint(vkey not string)', () => verifyCheckpoint('', null as unknown as string)],
+  ])('%s', (_, run) => {
+    expect(run).toThrow(TypeError);
+  });
+
+  it('rejects non-32-byte hashes everywhere as VerifyError', () => {
+    for (const run of [
+      () => verifyInclusion(0, 1, new Uint8Array(0), [], h(1)),
+      () => verifyInclusion(0, 1, h(1), [], new Uint8Array(33)),
+      () => verifyConsistency(1, 2, [new Uint8Array(31)], h(1), h(2)),
+      () => CompactRange.empty().append(new Uint8Array(31)),
+      () => CompactRange.fromPeaks(1, [new Uint8Array(31)]),
+    ]) {
+      expect(run).toThrow(expect.objectContaining({ code: 'invalid-hash-size' }));
+    }
+  });
+
+  it('rejects sizes and indexes that are not safe non-negative integers', () => {
+    for (const bad of [-1, 0.5, Number.NaN, Infinity, 2 ** 53]) {
+      expect(() => verifyInclusion(bad, 2 ** 52, h(1), [], h(1))).toThrow(
+        expect.objectContaining({ code: 'invalid-integer' }),
+      );
+      expect(() => verifyConsistency(1, bad, [], h(1), h(1))).toThrow(
+        expect.objectContaining({ code: 'invalid-integer' }),
+      );
+      expect(() => CompactRange.fromPeaks(bad, [])).toThrow(
+        expect.objectContaining({ code: 'invalid-integer' }),
+      );
+    }
+  });
+});
