@@ -35,7 +35,8 @@ async function postgresUnavailable(): Promise<string | undefined> {
     return undefined;
   } catch (error) {
     const reason = `PostgreSQL not reachable at ${POSTGRES_URL}: ${(error as Error).message}`;
-    if (process.env.CI === 'true') throw new Error(`${reason} (required under CI)`);
+    if (process.env.CI === 'true')
+      throw new Error(`${reason} (required under CI)`, { cause: error });
     console.warn(`skipping PostgreSQL tests: ${reason}`);
     return reason;
   } finally {
