@@ -46,9 +46,10 @@ function newSignerKeyText(name: string): string {
 function signerFromText(text: string): LogSigner {
   const invalid = (): ZtError =>
     new ZtError('key-file-invalid', 'the audit log signing key is malformed');
-  const parts = text.split('+');
-  if (parts.length !== 5 || parts[0] !== 'PRIVATE' || parts[1] !== 'KEY') throw invalid();
-  const [, , name = '', keyIdHex = '', encoded = ''] = parts;
+  // The base64 part may itself contain "+": split off the four leading fields only.
+  const match = /^PRIVATE\+KEY\+([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/]+={0,2})$/.exec(text);
+  if (match === null) throw invalid();
+  const [, name = '', keyIdHex = '', encoded = ''] = match;
   const raw = Buffer.from(encoded, 'base64');
   if (
     name === '' ||

@@ -28,6 +28,11 @@ export type LogReport =
 interface Problem {
   readonly index: number;
   readonly reason: string;
+  /**
+   * Set when the problem only shows that some leaf in [index, end) is bad: a tree node or signed
+   * root that no longer matches. A narrower problem inside that range explains it.
+   */
+  readonly end?: number;
 }
 
 const PAGE = 20_000;
@@ -45,9 +50,6 @@ export async function verifyLog(db: Kysely<Database>, vkey: string): Promise<Log
       n,
       peakCoordinates(n).map((c) => levelHash(levels, c.level, c.index)),
     ).root();
-  if (head !== undefined) {
-    checkSignedTree(head.checkpoint, vkey, { size, root: head.root }, good, rootAt, 0, problems);
-  }
   const checkpoints = await db
     .selectFrom('audit_checkpoints')
     .selectAll()
@@ -55,15 +57,28 @@ export async function verifyLog(db: Kysely<Database>, vkey: string): Promise<Log
     .execute();
   let lastGood = 0;
   for (const row of checkpoints) {
-    if (
-      checkSignedTree(row.checkpoint, vkey, { size: row.size }, good, rootAt, lastGood, problems)
-    ) {
+    const stored = { size: row.size };
+    if (checkSignedTree(row.checkpoint, vkey, stored, good, rootAt, lastGood, problems)) {
       lastGood = row.size;
     }
   }
-  const first = problems.sort((a, b) => a.index - b.index)[0];
+  if (head !== undefined) {
+    const stored = { size, root: head.root };
+    checkSignedTree(head.checkpoint, vkey, stored, good, rootAt, lastGood, problems);
+  }
+  const first = firstProblem(problems);
   if (first === undefined) return { ok: true, size, checkpoints: checkpoints.length };
   return { ok: false, size, firstBadIndex: first.index, reason: first.reason };
+}
+
+/** The earliest problem that no narrower problem inside its range explains. */
+function firstProblem(problems: readonly Problem[]): Problem | undefined {
+  const end = (p: Problem): number => p.end ?? p.index + 1;
+  const explained = (p: Problem): boolean =>
+    problems.some(
+      (q) => q.index >= p.index && end(q) <= end(p) && end(q) - q.index < end(p) - p.index,
+    );
+  return problems.filter((p) => !explained(p)).sort((a, b) => a.index - b.index)[0];
 }
 
 /** Reads entries in index order; returns their leaf hashes and how many leading entries are sound. */
@@ -155,7 +170,6 @@ async function compareStoredLevel(
   problems: Problem[],
 ): Promise<void> {
   const count = computed.length / HASH;
-  const span = 2 ** level;
   let next = 0;
   for (;;) {
     const rows = await db
@@ -169,22 +183,27 @@ async function compareStoredLevel(
     for (const row of rows) {
       if (row.idx >= count) return; // beyond the sound prefix: already reported as an entry problem
       if (row.idx !== next) {
-        problems.push({ index: next * span, reason: `tree node ${level}/${next} is missing` });
+        problems.push(nodeProblem(level, next, 'is missing'));
         return;
       }
       if (!Buffer.from(row.hash).equals(computed.subarray(row.idx * HASH, (row.idx + 1) * HASH))) {
-        problems.push({
-          index: row.idx * span,
-          reason: `tree node ${level}/${row.idx} does not match`,
-        });
+        problems.push(nodeProblem(level, row.idx, 'does not match'));
         return;
       }
       next += 1;
     }
     if (rows.length < PAGE) break;
   }
-  if (next < count)
-    problems.push({ index: next * span, reason: `tree node ${level}/${next} is missing` });
+  if (next < count) problems.push(nodeProblem(level, next, 'is missing'));
+}
+
+function nodeProblem(level: number, index: number, what: string): Problem {
+  const span = 2 ** level;
+  return {
+    index: index * span,
+    end: (index + 1) * span,
+    reason: `tree node ${level}/${index} ${what}`,
+  };
 }
 
 /** Checks one signed checkpoint against the recomputed tree; returns true when it holds. */
@@ -221,6 +240,7 @@ function checkSignedTree(
   if (!Buffer.from(rootAt(checkpoint.size)).equals(checkpoint.rootHash)) {
     problems.push({
       index: coveredUpTo,
+      end: checkpoint.size,
       reason: `entries do not match the signed checkpoint for size ${checkpoint.size}`,
     });
     return false;
