@@ -21,6 +21,14 @@ export type ZtErrorCode =
   | 'payload-corrupt'
   | 'log-inconsistent'
   | 'shutting-down'
+  | 'detector-limit'
+  | 'detector-timeout'
+  | 'policy-invalid'
+  | 'policy-engine-error'
+  | 'value-out-of-range'
+  | 'bundle-unsigned'
+  | 'bundle-signature-invalid'
+  | 'bundle-invalid'
   | 'internal';
 
 /** A domain error with a stable code. Its message is safe to show to an operator. */
