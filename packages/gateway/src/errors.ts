@@ -21,6 +21,8 @@ export type ZtErrorCode =
   | 'payload-corrupt'
   | 'log-inconsistent'
   | 'shutting-down'
+  | 'profile-not-approved'
+  | 'agent-not-active'
   | 'detector-limit'
   | 'detector-timeout'
   | 'policy-invalid'

@@ -1,6 +1,7 @@
 // Composition root: the only module that picks concrete drivers and wires components together.
 import type { Config } from './config/index.js';
 import { AuditLog, loadLogSigner } from './audit/index.js';
+import { IdentityService } from './identity/index.js';
 import { newSymmetricKeyText, parseSymmetricKey, readOrCreateSecret } from './secrets/index.js';
 import { openPostgresStore, openSqliteStore, type Store } from './store/index.js';
 
@@ -9,6 +10,7 @@ export interface ControlPlane {
   readonly config: Config;
   readonly store: Store;
   readonly audit: AuditLog;
+  readonly identity: IdentityService;
   /** Flushes the audit log and closes the store. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -43,11 +45,26 @@ export async function openControlPlane(
     await store.close();
     throw error;
   }
+  const identity = new IdentityService({
+    store,
+    audit,
+    masterKey,
+    config: config.identity,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  try {
+    await identity.start();
+  } catch (error) {
+    await audit.close();
+    await store.close();
+    throw error;
+  }
   let closing: Promise<void> | undefined;
   return {
     config,
     store,
     audit,
+    identity,
     close: () =>
       (closing ??= (async () => {
         try {

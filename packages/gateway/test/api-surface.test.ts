@@ -3,5 +3,10 @@ import { expect, it } from 'vitest';
 import * as gateway from '../src/index.js';
 
 it('exports exactly the public API', () => {
-  expect(Object.keys(gateway).sort()).toEqual(['AuditLog', 'ZtError', 'loadConfig', 'openControlPlane']);
+  expect(Object.keys(gateway).sort()).toEqual([
+    'AuditLog',
+    'ZtError',
+    'loadConfig',
+    'openControlPlane',
+  ]);
 });

@@ -23,7 +23,35 @@ export type VerifyErrorCode =
   | 'malformed-bundle'
   | 'bundle-too-large'
   | 'untrusted-bundle-key'
-  | 'entry-not-included';
+  | 'entry-not-included'
+  // Agentic certificates and proofs of possession (docs/identity.md, "Error codes").
+  | 'token-too-large'
+  | 'token-malformed'
+  | 'duplicate-json-key'
+  | 'alg-not-allowed'
+  | 'header-not-allowed'
+  | 'typ-invalid'
+  | 'kid-unknown'
+  | 'signature-invalid'
+  | 'issuer-invalid'
+  | 'audience-invalid'
+  | 'expired'
+  | 'not-yet-valid'
+  | 'claims-invalid'
+  | 'cnf-missing'
+  | 'proof-missing'
+  | 'proof-typ-invalid'
+  | 'proof-key-mismatch'
+  | 'proof-replayed'
+  | 'proof-method-mismatch'
+  | 'proof-url-mismatch'
+  | 'proof-ath-mismatch'
+  | 'proof-stale'
+  | 'proof-nonce-invalid'
+  | 'revoked'
+  | 'agent-not-active'
+  | 'profile-changed'
+  | 'replay-cache-full';
 
 // Fixed messages: they never echo input, key ids or hashes (CONVENTIONS 4).
 const MESSAGES: Readonly<Record<VerifyErrorCode, string>> = {
@@ -49,6 +77,33 @@ const MESSAGES: Readonly<Record<VerifyErrorCode, string>> = {
   'bundle-too-large': 'audit bundle is too large',
   'untrusted-bundle-key': 'audit bundle names a key other than the trusted one',
   'entry-not-included': 'audit bundle entry is not included under the checkpoint root',
+  'token-too-large': 'token is larger than 8 KiB',
+  'token-malformed': 'malformed token',
+  'duplicate-json-key': 'token JSON has a duplicate member name',
+  'alg-not-allowed': 'token algorithm is not allowed',
+  'header-not-allowed': 'token header member is not allowed',
+  'typ-invalid': 'certificate type is invalid',
+  'kid-unknown': 'certificate key id is not a known issuer key',
+  'signature-invalid': 'token signature is invalid',
+  'issuer-invalid': 'certificate issuer is not the expected one',
+  'audience-invalid': 'certificate audience does not include this gateway',
+  expired: 'certificate has expired',
+  'not-yet-valid': 'certificate is not yet valid',
+  'claims-invalid': 'certificate claims are missing or invalid',
+  'cnf-missing': 'certificate has no key confirmation (bearer tokens are refused)',
+  'proof-missing': 'proof of possession is missing',
+  'proof-typ-invalid': 'proof type is invalid',
+  'proof-key-mismatch': 'proof key is not the certificate key',
+  'proof-replayed': 'proof has already been used',
+  'proof-method-mismatch': 'proof was made for another HTTP method',
+  'proof-url-mismatch': 'proof was made for another URL',
+  'proof-ath-mismatch': 'proof was made for another certificate',
+  'proof-stale': 'proof is outside the accepted time window',
+  'proof-nonce-invalid': 'proof nonce is missing or invalid',
+  revoked: 'certificate is revoked',
+  'agent-not-active': 'agent is not active',
+  'profile-changed': 'agent profile changed since the certificate was issued',
+  'replay-cache-full': 'replay cache is full',
 };
 
 /** Options of {@link VerifyError}. */

@@ -1,4 +1,4 @@
-// Public face of @zt4ai/verify (CONVENTIONS 1): pure offline verification of the audit log (DESIGN §3, §5).
+// Public face of @zt4ai/verify (CONVENTIONS 1): pure offline verification of the audit log (DESIGN §3, §5) and of agent identity (§4, docs/identity.md).
 export { VerifyError } from './errors.js';
 export type { VerifyErrorCode, VerifyErrorOptions } from './errors.js';
 export { toBase64, fromBase64 } from './base64.js';
@@ -18,3 +18,29 @@ export { formatCheckpoint, parseCheckpoint, verifyCheckpoint } from './checkpoin
 export type { Checkpoint } from './checkpoint.js';
 export { verifyBundle } from './bundle.js';
 export type { AuditBundle } from './bundle.js';
+export {
+  verifyAgentCertificate,
+  CertificateVerifier,
+  verifyProofOfPossession,
+  MemoryReplayCache,
+  verifyAgentRequest,
+  jwkThumbprint,
+  normalizeHtu,
+} from './certificate/index.js';
+export type {
+  AgentCertificateClaims,
+  CertificateCheckOptions,
+  VerifiedCertificate,
+  JsonWebKeyLike,
+  JsonWebKeySetLike,
+  CertificateVerifierOptions,
+  ProofCheckOptions,
+  VerifiedProof,
+  ReplayCache,
+  MemoryReplayCacheOptions,
+  AgentRequestInput,
+  AgentRequestOptions,
+  VerifiedAgentRequest,
+  ThumbprintInput,
+  Ed25519PublicJwk,
+} from './certificate/index.js';

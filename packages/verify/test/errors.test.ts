@@ -1,5 +1,5 @@
 // One explicit trigger per VerifyErrorCode (CONVENTIONS 12); the Record type makes tsc enforce that none is missing.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CompactRange,
   EMPTY_ROOT,
@@ -18,9 +18,21 @@ import {
   verifyConsistency,
   verifyInclusion,
   verifyNote,
+  MemoryReplayCache,
+  verifyAgentCertificate,
+  verifyAgentRequest,
+  verifyProofOfPossession,
   type VerifyErrorCode,
 } from '../src/index.js';
 import { seed, signNote, testKey } from './signing.js';
+import {
+  NOW,
+  URL_,
+  makeProof,
+  scenario,
+  signCertificate,
+  signRawHeader,
+} from './certificate-support.js';
 
 const h = (byte: number): Uint8Array => new Uint8Array(32).fill(byte);
 const log = testKey('errors.example/log', seed(1));
@@ -34,6 +46,36 @@ const bundle = (over: Record<string, unknown> = {}): Record<string, unknown> => 
   entries: [{ index: 0, entry: 'e', proof: [] }],
   ...over,
 });
+
+// Agentic certificates: one valid issuer/agent/certificate on a frozen clock (certificate-support.ts).
+let id: Awaited<ReturnType<typeof scenario>>;
+beforeAll(async () => {
+  id = await scenario();
+});
+const certWith = async (claims: object, header: Record<string, unknown> = {}) =>
+  verifyAgentCertificate(
+    await signCertificate({ ...id.claims, ...claims }, id.issuer.privateKey, header),
+    id.options,
+  );
+const proofWith = async (
+  claims: Record<string, unknown>,
+  header: Record<string, unknown> = {},
+  key = id.agent,
+) =>
+  verifyProofOfPossession(await makeProof(key, id.certificate, claims, header), {
+    method: 'POST',
+    url: URL_,
+    certificate: id.certificate,
+    jkt: id.agent.jkt,
+    replayCache: id.replayCache,
+    now: () => NOW,
+    expectedNonce: (n) => n === undefined || n === 'good',
+  });
+const request = async (proof: string | undefined, isRevoked = false) =>
+  verifyAgentRequest(
+    { certificate: id.certificate, proof, method: 'POST', url: URL_ },
+    { verifier: id.verifier, replayCache: id.replayCache, isRevoked: () => isRevoked },
+  );
 
 const triggers: Record<VerifyErrorCode, () => unknown> = {
   'invalid-integer': () => verifyInclusion(2 ** 64, 1, h(1), [], h(1)),
@@ -67,15 +109,56 @@ const triggers: Record<VerifyErrorCode, () => unknown> = {
   'untrusted-bundle-key': () => verifyBundle(bundle({ vkey: stranger.vkey }), log.vkey),
   'entry-not-included': () =>
     verifyBundle(bundle({ entries: [{ index: 0, entry: 'f', proof: [] }] }), log.vkey),
+  'token-too-large': () => verifyAgentCertificate('a'.repeat(8193), id.options),
+  'token-malformed': () => verifyAgentCertificate('a.b', id.options),
+  'duplicate-json-key': async () =>
+    verifyAgentCertificate(await signRawHeader('{"alg":"EdDSA","alg":"EdDSA"}', '{}'), id.options),
+  'alg-not-allowed': async () =>
+    verifyAgentCertificate(await signRawHeader('{"alg":"none"}', '{}'), id.options),
+  'header-not-allowed': () => certWith({}, { jku: 'https://attacker.example/jwks' }),
+  'typ-invalid': () => certWith({}, { typ: 'JWT' }),
+  'kid-unknown': () => certWith({}, { kid: 'unknown' }),
+  'signature-invalid': () => id.verifier.verify(id.certificate.slice(0, -2) + 'AA'),
+  'issuer-invalid': () => certWith({ iss: 'https://other.example' }),
+  'audience-invalid': () => certWith({ aud: 'other' }),
+  expired: () => certWith({ exp: NOW - 31 }),
+  'not-yet-valid': () => certWith({ nbf: NOW + 31 }),
+  'claims-invalid': () => certWith({ exp: NOW - 60 + 3601 }),
+  'cnf-missing': () => certWith({ cnf: undefined }),
+  'proof-missing': () => request(undefined),
+  'proof-typ-invalid': () => proofWith({}, { typ: 'JWT' }),
+  'proof-key-mismatch': () => proofWith({}, {}, id.issuer), // signed by a key other than cnf's
+  'proof-replayed': async () => {
+    await proofWith({ jti: 'twice' });
+    return proofWith({ jti: 'twice' });
+  },
+  'proof-method-mismatch': () => proofWith({ htm: 'GET' }),
+  'proof-url-mismatch': () => proofWith({ htu: 'https://other.example/mcp' }),
+  'proof-ath-mismatch': () => proofWith({ ath: 'x'.repeat(43) }),
+  'proof-stale': () => proofWith({ iat: NOW - 61 }),
+  'proof-nonce-invalid': () => proofWith({ nonce: 'bad' }),
+  revoked: async () => request(await makeProof(id.agent, id.certificate), true),
+  // Raised by the gateway from its agent registry (docs/identity.md rule 3); verify only defines them.
+  'agent-not-active': () => {
+    throw new VerifyError('agent-not-active');
+  },
+  'profile-changed': () => {
+    throw new VerifyError('profile-changed');
+  },
+  'replay-cache-full': () => {
+    const cache = new MemoryReplayCache({ maxEntries: 1, now: () => NOW });
+    cache.use('a', NOW + 60);
+    cache.use('b', NOW + 60);
+  },
 };
 
 describe('VerifyError', () => {
   it.each(Object.entries(triggers) as Array<[VerifyErrorCode, () => unknown]>)(
     '%s',
-    (code, trigger) => {
+    async (code, trigger) => {
       let caught: unknown;
       try {
-        trigger();
+        await trigger();
       } catch (e) {
         caught = e;
       }

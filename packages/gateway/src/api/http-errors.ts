@@ -12,6 +12,8 @@ const STATUS: Partial<Record<ZtErrorCode, number>> = {
   'invalid-range': 400,
   'entry-too-large': 413,
   'not-found': 404,
+  'profile-not-approved': 403,
+  'agent-not-active': 403,
   'store-unavailable': 503,
   'shutting-down': 503,
 };

@@ -169,11 +169,14 @@ export class AuditLog {
     return rows.map((row) => ({ index: row.idx, entry: row.entry }));
   }
 
-  /** The last `count` entries, oldest first. */
+  /** The last `count` entries, oldest first (read a page at a time). */
   async tail(count: number): Promise<LogEntry[]> {
     const size = await this.size();
-    const from = Math.max(0, size - count);
-    return size === 0 ? [] : this.entries(from, Math.min(Math.max(count, 1), MAX_PAGE));
+    const entries: LogEntry[] = [];
+    for (let from = Math.max(0, size - count); from < size; from += MAX_PAGE) {
+      entries.push(...(await this.entries(from, Math.min(MAX_PAGE, size - from))));
+    }
+    return entries;
   }
 
   async inclusionProof(index: number, size?: number): Promise<InclusionProof> {
@@ -195,12 +198,15 @@ export class AuditLog {
    * A self-contained bundle (`zt4ai.audit-bundle/v1`) of entries [from, to) with inclusion proofs
    * against the latest checkpoint, as JSON text chunks; `@zt4ai/verify`'s verifyBundle checks it.
    */
+  /** Throws `invalid-range` unless [from, to) is a valid export range for the current log. */
+  async checkExportRange(from = 0, to?: number): Promise<void> {
+    exportEnd(await this.size(), from, to);
+  }
+
   async *exportBundle(from = 0, to?: number): AsyncGenerator<string> {
     const head = await this.#head();
     const size = head?.size ?? 0;
-    const end = Math.min(to ?? size, size);
-    if (!Number.isSafeInteger(from) || from < 0 || from > end)
-      throw new ZtError('invalid-range', 'invalid export range');
+    const end = exportEnd(size, from, to);
     const checkpoint = head?.checkpoint ?? (await this.checkpoint());
     yield `{"format":"zt4ai.audit-bundle/v1","vkey":${JSON.stringify(this.vkey)},"checkpoint":${JSON.stringify(checkpoint)},"entries":[`;
     for (let start = from; start < end; start += MAX_PAGE) {
@@ -231,4 +237,13 @@ export class AuditLog {
       .where('id', '=', 1)
       .executeTakeFirst();
   }
+}
+
+/** The end of the export range [from, to) in a log of `size` entries; throws when it is invalid. */
+function exportEnd(size: number, from: number, to: number | undefined): number {
+  const end = Math.min(to ?? size, size);
+  if (!Number.isSafeInteger(from) || from < 0 || from > end) {
+    throw new ZtError('invalid-range', 'invalid export range');
+  }
+  return end;
 }

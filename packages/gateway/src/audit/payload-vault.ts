@@ -4,13 +4,12 @@
 //
 // The digest is SHA-256 over a random 32-byte salt followed by the payload. The salt is stored only
 // inside the ciphertext, so once a key is shredded the digest cannot confirm a guessed payload.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { ZtError } from '../errors.js';
+import { seal, unseal } from '../secrets/index.js';
 import type { AuditPayloadRow, Database } from '../store/index.js';
 
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
 const SALT_BYTES = 32;
 const DIGEST_PREFIX = 'sha256:';
 
@@ -37,7 +36,7 @@ export class PayloadVault {
     const salt = randomBytes(SALT_BYTES);
     const plaintext = Buffer.concat([salt, payload]);
     const digest = DIGEST_PREFIX + createHash('sha256').update(plaintext).digest('hex');
-    const ciphertext = encrypt(agentKey, plaintext, payloadContext(agent, digest));
+    const ciphertext = seal(agentKey, plaintext, payloadContext(agent, digest));
     const created_at = this.#now().toISOString();
     return { digest, row: { digest, agent, ciphertext, created_at } };
   }
@@ -51,7 +50,7 @@ export class PayloadVault {
       .executeTakeFirst();
     if (row === undefined) throw new ZtError('not-found', 'no payload with that digest');
     const agentKey = await this.#agentKey(row.agent, false);
-    const plaintext = decrypt(
+    const plaintext = unseal(
       agentKey,
       Buffer.from(row.ciphertext),
       payloadContext(row.agent, digest),
@@ -72,11 +71,11 @@ export class PayloadVault {
   }
 
   async #agentKey(agent: string, create: boolean): Promise<Buffer> {
-    const context = Buffer.from(`zt4ai agent-key v1\n${agent}`, 'utf8');
+    const context = `zt4ai agent-key v1\n${agent}`;
     const existing = await this.#readKey(agent);
-    if (existing !== undefined) return decrypt(this.#masterKey, existing, context);
+    if (existing !== undefined) return unseal(this.#masterKey, existing, context);
     if (!create) throw new ZtError('payload-shredded', 'the payload was shredded');
-    const wrapped = encrypt(this.#masterKey, randomBytes(32), context);
+    const wrapped = seal(this.#masterKey, randomBytes(32), context);
     await this.#db
       .insertInto('audit_agent_keys')
       .values({ agent, wrapped_key: wrapped, created_at: this.#now().toISOString() })
@@ -84,7 +83,7 @@ export class PayloadVault {
       .execute();
     const stored = await this.#readKey(agent);
     if (stored === undefined) throw new ZtError('internal', 'agent key vanished');
-    return decrypt(this.#masterKey, stored, context);
+    return unseal(this.#masterKey, stored, context);
   }
 
   async #readKey(agent: string): Promise<Buffer | undefined> {
@@ -97,30 +96,6 @@ export class PayloadVault {
   }
 }
 
-function payloadContext(agent: string, digest: string): Buffer {
-  return Buffer.from(`zt4ai payload v1\n${agent}\n${digest}`, 'utf8');
-}
-
-/** AES-256-GCM; output is nonce ‖ ciphertext ‖ tag, bound to `context` as associated data. */
-function encrypt(key: Buffer, plaintext: Uint8Array, context: Buffer): Buffer {
-  const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce).setAAD(context);
-  return Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-}
-
-function decrypt(key: Buffer, sealed: Buffer, context: Buffer): Buffer {
-  if (sealed.length < NONCE_BYTES + TAG_BYTES) {
-    throw new ZtError('payload-corrupt', 'the payload does not decrypt');
-  }
-  try {
-    const nonce = sealed.subarray(0, NONCE_BYTES);
-    const tag = sealed.subarray(sealed.length - TAG_BYTES);
-    const decipher = createDecipheriv('aes-256-gcm', key, nonce).setAAD(context).setAuthTag(tag);
-    return Buffer.concat([
-      decipher.update(sealed.subarray(NONCE_BYTES, -TAG_BYTES)),
-      decipher.final(),
-    ]);
-  } catch (cause) {
-    throw new ZtError('payload-corrupt', 'the payload does not decrypt', { cause });
-  }
+function payloadContext(agent: string, digest: string): string {
+  return `zt4ai payload v1\n${agent}\n${digest}`;
 }

@@ -1,5 +1,5 @@
 // `zt4ai audit …`: append, read, prove, verify and export the audit log.
-import { type FileHandle, open } from 'node:fs/promises';
+import { link, open, unlink } from 'node:fs/promises';
 import { Command } from 'commander';
 import { type AuditLog, consistencyProofJson, inclusionProofJson } from '../audit/index.js';
 import { ZtError } from '../errors.js';
@@ -113,11 +113,13 @@ export function auditCommand(): Command {
     .description('print a stored payload by the digest its entry commits to')
     .requiredOption('--digest <digest>', 'payload digest (sha256:…)')
     .action(async (options: { digest: string }, command: Command) => {
-      const { config } = commandContext(command);
+      const { config, output } = commandContext(command);
       const payload = await withControlPlane(config, (plane) =>
         plane.audit.readPayload(options.digest),
       );
-      process.stdout.write(payload);
+      if (output.json)
+        output.result({ digest: options.digest, payload: Buffer.from(payload).toString('base64') });
+      else process.stdout.write(payload);
     });
   audit
     .command('shred')
@@ -184,22 +186,34 @@ function parseLine(line: Line, audit: AuditLog): unknown {
   return event;
 }
 
+/**
+ * Writes the bundle to a temporary file beside `out` and links it into place only when complete,
+ * so a failed export leaves nothing behind and an existing file is never overwritten.
+ */
 async function writeBundle(
   audit: AuditLog,
   options: { out: string; from?: number; to?: number },
 ): Promise<void> {
-  let file: FileHandle;
-  try {
-    file = await open(options.out, 'wx', 0o644);
-  } catch (cause) {
-    throw new ZtError('invalid-argument', `cannot create ${options.out} (it must not exist yet)`, {
-      cause,
-    });
-  }
+  await audit.checkExportRange(options.from, options.to);
+  const partial = `${options.out}.partial-${process.pid}`;
+  const file = await open(partial, 'wx', 0o644).catch((cause: unknown) => {
+    throw new ZtError('invalid-argument', `cannot write beside ${options.out}`, { cause });
+  });
   try {
     for await (const chunk of audit.exportBundle(options.from, options.to)) await file.write(chunk);
     await file.sync();
-  } finally {
     await file.close();
+    await link(partial, options.out).catch((cause: unknown) => {
+      throw new ZtError(
+        'invalid-argument',
+        `cannot create ${options.out} (it must not exist yet)`,
+        {
+          cause,
+        },
+      );
+    });
+  } finally {
+    await file.close().catch(() => undefined);
+    await unlink(partial).catch(() => undefined);
   }
 }

@@ -1,4 +1,5 @@
 // Global options shared by every command, and opening the control plane they describe.
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
 import { type ControlPlane, openControlPlane } from '../server.js';
@@ -31,4 +32,9 @@ export async function withControlPlane<T>(
   } finally {
     await plane.close();
   }
+}
+
+/** Who a CLI command acts as, for the audit log. */
+export function cliActor(): string {
+  return `cli:${userInfo().username}`;
 }

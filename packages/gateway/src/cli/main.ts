@@ -2,7 +2,11 @@
 // The zt4ai command line: global options, command groups, and the one place errors are printed.
 import { Command, CommanderError } from 'commander';
 import { ZtError, toZtError } from '../errors.js';
+import { agentCommand } from './agent-command.js';
 import { auditCommand } from './audit-command.js';
+import { certCommand } from './cert-command.js';
+import { keysCommand } from './keys-command.js';
+import { missionCommand } from './mission-command.js';
 import { exitCodeFor, Output } from './output.js';
 import { upCommand } from './up-command.js';
 
@@ -13,16 +17,29 @@ function program(): Command {
     .option('--data-dir <dir>', 'data directory for the embedded SQLite store (default: ./.zt4ai)')
     .option('--database-url <url>', 'PostgreSQL connection URL (instead of SQLite)')
     .option('--json', 'print one JSON object per result (JSON lines for streams)')
-    .showHelpAfterError()
-    .exitOverride()
     .addCommand(upCommand())
-    .addCommand(auditCommand());
+    .addCommand(auditCommand())
+    .addCommand(missionCommand())
+    .addCommand(agentCommand())
+    .addCommand(certCommand())
+    .addCommand(keysCommand());
+}
+
+/** Every command reports usage errors through main(), in the same coded form. */
+function throwUsageErrors(command: Command): Command {
+  command.exitOverride().configureOutput({ outputError: () => undefined });
+  for (const sub of command.commands) throwUsageErrors(sub);
+  return command;
 }
 
 async function main(argv: string[]): Promise<number> {
   const output = new Output(argv.includes('--json'));
+  // A reader that goes away early (`zt4ai audit tail | head`) is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
   try {
-    await program().parseAsync(argv);
+    await throwUsageErrors(program()).parseAsync(argv);
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -40,4 +57,5 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv);
+const status = await main(process.argv);
+if (status !== 0) process.exitCode = status;

@@ -23,6 +23,8 @@ export function upCommand(): Command {
       const app = buildHttpServer({
         store: plane.store,
         audit: plane.audit,
+        identity: plane.identity,
+        publicUrl: config.identity.issuer,
         bodyLimitBytes: config.server.bodyLimitBytes,
         logger,
       });

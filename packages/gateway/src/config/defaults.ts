@@ -17,3 +17,13 @@ export const DEFAULT_CHECKPOINT_HISTORY_INTERVAL_MS = 1000;
 /** Drain budget for SIGINT/SIGTERM before the process gives up waiting. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const CONFIG_FILE_NAME = 'zt4ai.yaml';
+/** Issuer URL of this control plane (the `iss` of every certificate). */
+export const DEFAULT_ISSUER = 'http://127.0.0.1:7300';
+export const DEFAULT_TRUST_DOMAIN = 'zt4ai.local';
+/** Certificate lifetime (DESIGN §4: default 10 min, maximum 1 h). */
+export const DEFAULT_CERTIFICATE_TTL_SECONDS = 600;
+export const MAX_CERTIFICATE_TTL_SECONDS = 3600;
+/** Clock skew tolerated on certificate times. */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
+/** How long a proof of possession is accepted after its `iat`. */
+export const DEFAULT_PROOF_MAX_AGE_SECONDS = 60;

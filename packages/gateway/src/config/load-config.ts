@@ -119,6 +119,7 @@ function resolveConfig(
       shutdownTimeoutMs: raw.server?.shutdownTimeoutMs ?? defaults.DEFAULT_SHUTDOWN_TIMEOUT_MS,
     },
     logLevel: env.ZT4AI_LOG_LEVEL ?? raw.log?.level ?? defaults.DEFAULT_LOG_LEVEL,
+    identity: resolveIdentity(raw, env),
     audit: {
       origin: raw.audit?.origin ?? defaults.DEFAULT_AUDIT_ORIGIN,
       signingKey: keySource(
@@ -155,4 +156,24 @@ function envPort(value: string | undefined): number | undefined {
     });
   }
   return port;
+}
+
+function resolveIdentity(
+  raw: RawConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): Config['identity'] {
+  const issuer = (env.ZT4AI_ISSUER ?? raw.identity?.issuer ?? defaults.DEFAULT_ISSUER).replace(
+    /\/+$/,
+    '',
+  );
+  return {
+    issuer,
+    audience: raw.identity?.audience ?? [issuer],
+    trustDomain: raw.identity?.trustDomain ?? defaults.DEFAULT_TRUST_DOMAIN,
+    certificateTtlSeconds:
+      raw.identity?.certificateTtlSeconds ?? defaults.DEFAULT_CERTIFICATE_TTL_SECONDS,
+    maxCertificateTtlSeconds: defaults.MAX_CERTIFICATE_TTL_SECONDS,
+    clockSkewSeconds: raw.identity?.clockSkewSeconds ?? defaults.DEFAULT_CLOCK_SKEW_SECONDS,
+    proofMaxAgeSeconds: defaults.DEFAULT_PROOF_MAX_AGE_SECONDS,
+  };
 }

@@ -35,6 +35,18 @@ export const rawConfigSchema = z.strictObject({
       checkpointHistoryIntervalMs: z.number().int().min(0).optional(),
     })
     .optional(),
+  identity: z
+    .strictObject({
+      issuer: z.url({ protocol: /^https?$/ }).optional(),
+      audience: z.array(z.string().min(1)).min(1).optional(),
+      trustDomain: z
+        .string()
+        .regex(/^[a-z0-9.-]{1,255}$/, 'must be a SPIFFE trust domain (lower-case DNS name)')
+        .optional(),
+      certificateTtlSeconds: positiveInt.max(3600).optional(),
+      clockSkewSeconds: z.number().int().min(0).max(300).optional(),
+    })
+    .optional(),
 });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;

@@ -23,6 +23,15 @@ export interface Config {
     readonly shutdownTimeoutMs: number;
   };
   readonly logLevel: string;
+  readonly identity: {
+    readonly issuer: string;
+    readonly audience: readonly string[];
+    readonly trustDomain: string;
+    readonly certificateTtlSeconds: number;
+    readonly maxCertificateTtlSeconds: number;
+    readonly clockSkewSeconds: number;
+    readonly proofMaxAgeSeconds: number;
+  };
   readonly audit: {
     readonly origin: string;
     readonly signingKey: KeySource;

@@ -6,7 +6,8 @@
 export type ArgKind = 'sql' | 'url' | 'path' | 'command';
 
 /** A fact value Cedar can carry. */
-export type FactValue = boolean | string | number | readonly FactValue[] | { readonly [key: string]: FactValue };
+export type FactValue =
+  boolean | string | number | readonly FactValue[] | { readonly [key: string]: FactValue };
 
 /** Facts from one detector, keyed by fact name. */
 export type Facts = { readonly [key: string]: FactValue };

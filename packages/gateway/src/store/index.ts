@@ -8,7 +8,16 @@ export type {
   AuditHeadRow,
   AuditNodeRow,
   AuditPayloadRow,
+  AgentRow,
+  AgentStatus,
   Database,
+  IssuerKeyRow,
+  IssuerKeyState,
+  MissionRow,
+  ProfileRow,
+  ProfileStatus,
+  RevocationKind,
+  RevocationRow,
 } from './schema.js';
 export { openSqliteStore } from './sqlite/open-sqlite.js';
 export type { Store, StoreKind, StoreLock } from './store.js';

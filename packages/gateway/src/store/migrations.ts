@@ -51,10 +51,78 @@ function auditLog(binary: Binary): Migration {
   };
 }
 
+function identity(binary: Binary): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('identity_missions')
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('manifest', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('signature', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('identity_missions_pk', ['id', 'version'])
+        .execute();
+      await db.schema
+        .createTable('identity_agents')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('team', 'text', (c) => c.notNull())
+        .addColumn('public_jwk', 'text', (c) => c.notNull())
+        .addColumn('jkt', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('epoch', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('identity_profiles')
+        .addColumn('agent', 'text', (c) => c.notNull().references('identity_agents.id'))
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('prompt', 'text', (c) => c.notNull())
+        .addColumn('prompt_digest', 'text', (c) => c.notNull())
+        .addColumn('mission_id', 'text', (c) => c.notNull())
+        .addColumn('mission_version', 'integer', (c) => c.notNull())
+        .addColumn('mission_digest', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('decided_by', 'text')
+        .addColumn('decided_at', 'text')
+        .addPrimaryKeyConstraint('identity_profiles_pk', ['agent', 'version'])
+        .execute();
+      await db.schema
+        .createTable('identity_issuer_keys')
+        .addColumn('kid', 'text', (c) => c.primaryKey())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('public_jwk', 'text', (c) => c.notNull())
+        .addColumn('private_key', binary, (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('activated_at', 'text')
+        .addColumn('retired_at', 'text')
+        .addColumn('not_after', 'text')
+        .execute();
+      await db.schema
+        .createTable('identity_revocations')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text')
+        .addPrimaryKeyConstraint('identity_revocations_pk', ['kind', 'value'])
+        .execute();
+    },
+  };
+}
+
 /** All migrations for a driver, keyed by their ordered names. */
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   const binary: Binary = kind === 'sqlite' ? 'blob' : 'bytea';
   return {
-    getMigrations: () => Promise.resolve({ '0001_audit_log': auditLog(binary) }),
+    getMigrations: () =>
+      Promise.resolve({ '0001_audit_log': auditLog(binary), '0002_identity': identity(binary) }),
   };
 }

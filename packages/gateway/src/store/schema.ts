@@ -42,7 +42,87 @@ export interface AuditAgentKeyRow {
   created_at: string;
 }
 
+export interface MissionRow {
+  id: string;
+  version: number;
+  name: string;
+  /** RFC 8785 canonical JSON of the manifest. */
+  manifest: string;
+  /** base64url SHA-256 of `manifest`. */
+  digest: string;
+  /** Compact JWS over the manifest by the issuer key in force when it was created. */
+  signature: string;
+  created_at: string;
+}
+
+export type AgentStatus = 'pending' | 'active' | 'quarantined' | 'retired';
+
+export interface AgentRow {
+  id: string;
+  name: string;
+  owner: string;
+  team: string;
+  public_jwk: string;
+  /** RFC 7638 thumbprint of `public_jwk`. */
+  jkt: string;
+  status: AgentStatus;
+  /** Raised by "revoke every certificate of this agent": older certificates no longer verify. */
+  epoch: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export type ProfileStatus = 'pending' | 'approved' | 'superseded' | 'rejected';
+
+export interface ProfileRow {
+  agent: string;
+  version: number;
+  status: ProfileStatus;
+  /** JSON: {provider, name, version, digest?} */
+  model: string;
+  /** JSON: {template, tools, params} */
+  prompt: string;
+  prompt_digest: string;
+  mission_id: string;
+  mission_version: number;
+  mission_digest: string;
+  created_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+}
+
+export type IssuerKeyState = 'next' | 'current' | 'retired' | 'revoked';
+
+export interface IssuerKeyRow {
+  kid: string;
+  state: IssuerKeyState;
+  public_jwk: string;
+  /** PKCS#8 private key sealed under the master key. */
+  private_key: Uint8Array;
+  created_at: string;
+  activated_at: string | null;
+  retired_at: string | null;
+  /** After this instant no certificate signed by the key can be valid: it leaves the JWKS. */
+  not_after: string | null;
+}
+
+export type RevocationKind = 'jti' | 'agent' | 'kid';
+
+export interface RevocationRow {
+  kind: RevocationKind;
+  value: string;
+  reason: string;
+  created_at: string;
+  /** When the row can be forgotten (every certificate it could match has expired). */
+  expires_at: string | null;
+}
+
 export interface Database {
+  identity_missions: MissionRow;
+  identity_agents: AgentRow;
+  identity_profiles: ProfileRow;
+  identity_issuer_keys: IssuerKeyRow;
+  identity_revocations: RevocationRow;
   audit_entries: AuditEntryRow;
   audit_nodes: AuditNodeRow;
   audit_head: AuditHeadRow;

@@ -16,6 +16,13 @@ export interface Store {
    * store. MUST commit durably before resolving, and MUST roll back everything if `work` throws.
    */
   exclusive<T>(lock: StoreLock, work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * A cheap, synchronous token that changes whenever security state (agent status, revocations,
+   * keys) may have changed in any process sharing the store. Caches compare it on every use.
+   */
+  changeToken(): string;
+  /** Tells every process sharing the store that security state changed. Call after commit. */
+  announceChange(): Promise<void>;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
   /** Waits for in-flight work and releases connections and file handles. */

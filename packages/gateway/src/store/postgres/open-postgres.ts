@@ -11,6 +11,7 @@ import type { Store, StoreLock } from '../store.js';
 const LOCK_IDS: Record<StoreLock, number> = { 'audit-sequencer': 0x7a74_0001 };
 const INT8_OID = 20;
 const POOL_SIZE = 10;
+const RECONNECT_MS = 1000;
 
 export interface PostgresStoreOptions {
   /** Schema to create and use (tests use a fresh one per run); defaults to the server's search_path. */
@@ -33,6 +34,7 @@ export async function openPostgresStore(
   });
   pool.on('error', () => undefined); // an idle client's error surfaces on its next use instead
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let changes: ChangeListener;
   try {
     if (options.schema !== undefined) {
       await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
@@ -42,6 +44,7 @@ export async function openPostgresStore(
     if (schema === undefined)
       throw new ZtError('store-unavailable', 'no schema to create tables in');
     await runMigrations(db as Kysely<unknown>, 'postgres', schema);
+    changes = await listenForChanges(url, options.schema);
   } catch (error) {
     await db.destroy();
     if (error instanceof ZtError) throw error;
@@ -50,6 +53,11 @@ export async function openPostgresStore(
   return {
     kind: 'postgres',
     db,
+    changeToken: changes.token,
+    announceChange: async () => {
+      changes.bump();
+      await sql`select pg_notify(${changes.channel}, '')`.execute(db);
+    },
     exclusive: (lock, work) =>
       db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(${LOCK_IDS[lock]})`.execute(trx);
@@ -58,7 +66,58 @@ export async function openPostgresStore(
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      await changes.close();
+      await db.destroy();
+    },
+  };
+}
+
+interface ChangeListener {
+  readonly channel: string;
+  token(): string;
+  bump(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * LISTENs on one dedicated connection for change notifications from other processes. While that
+ * connection is down nothing can be known, so the token changes on every read (every cache
+ * reloads: slower, never stale) until it is back.
+ */
+async function listenForChanges(url: string, schema: string | undefined): Promise<ChangeListener> {
+  const channel = `zt4ai_changes_${schema ?? 'default'}`;
+  let counter = 0;
+  let connected = false;
+  let closed = false;
+  let client: pg.Client | undefined;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+    next.on('notification', () => {
+      counter += 1;
+    });
+    next.on('error', () => {
+      connected = false;
+      counter += 1;
+      if (!closed) setTimeout(() => void connect().catch(() => undefined), RECONNECT_MS).unref();
+    });
+    await next.connect();
+    await next.query(`listen "${channel}"`);
+    client = next;
+    connected = true;
+    counter += 1;
+  };
+  await connect();
+  return {
+    channel,
+    token: () => (connected ? `pg:${counter}` : `pg:down:${(counter += 1)}`),
+    bump: () => {
+      counter += 1;
+    },
+    close: async () => {
+      closed = true;
+      await client?.end().catch(() => undefined);
+    },
   };
 }
 

@@ -31,9 +31,16 @@ export async function openSqliteStore(file: string): Promise<Store> {
     await db.destroy();
     throw error;
   }
+  let localChanges = 0;
   return {
     kind: 'sqlite',
     db,
+    // data_version moves when another connection (another process) commits; our own commits are
+    // counted locally by announceChange().
+    changeToken: () => `${String(native.pragma('data_version', { simple: true }))}:${localChanges}`,
+    announceChange: async () => {
+      localChanges += 1;
+    },
     exclusive: (_lock, work) =>
       db.connection().execute(async (conn) => {
         await sql`begin immediate`.execute(conn);

@@ -1,0 +1,104 @@
+// Authenticates one agent request: certificate + proof of possession (via @zt4ai/verify), then the
+// live security state (docs/identity.md rule 3): not revoked, agent active, profile unchanged.
+// Every gateway calls this; it never decides anything else.
+import {
+  CertificateVerifier,
+  type ReplayCache,
+  type VerifiedAgentRequest,
+  type VerifiedCertificate,
+  verifyAgentRequest,
+  VerifyError,
+} from '@zt4ai/verify';
+import type { Jwks } from './issuer-keys.js';
+import type { SecuritySnapshot, SecurityState } from './security-state.js';
+
+export interface AuthenticatorOptions {
+  readonly issuer: string;
+  /** The audience this gateway accepts. */
+  readonly audience: string;
+  readonly clockSkewSeconds: number;
+  readonly replayCache: ReplayCache;
+  readonly now: () => Date;
+}
+
+/** What the headers of a request carry. */
+export interface AgentCredentials {
+  readonly certificate: string | undefined;
+  readonly proof: string | undefined;
+  readonly method: string;
+  readonly url: string;
+}
+
+export class AgentAuthenticator {
+  readonly #state: SecurityState;
+  readonly #options: AuthenticatorOptions;
+  readonly #verifier: CertificateVerifier;
+  #jwks: Jwks | undefined;
+
+  constructor(state: SecurityState, options: AuthenticatorOptions) {
+    this.#state = state;
+    this.#options = options;
+    this.#verifier = new CertificateVerifier({
+      jwks: { keys: [] },
+      issuer: options.issuer,
+      audience: options.audience,
+      clockToleranceSeconds: options.clockSkewSeconds,
+      now: () => options.now().getTime() / 1000,
+    });
+  }
+
+  /** Resolves with the verified request, or throws VerifyError with the stable code. */
+  async authenticate(credentials: AgentCredentials): Promise<VerifiedAgentRequest> {
+    const snapshot = await this.#snapshot();
+    const verified = await verifyAgentRequest(credentials, {
+      verifier: this.#verifier,
+      replayCache: this.#options.replayCache,
+      isRevoked: (certificate) => isRevoked(certificate, snapshot),
+    });
+    checkAgentState(verified, snapshot);
+    return verified;
+  }
+
+  /**
+   * Checks a certificate alone, without a proof (operators' `cert verify`): everything but
+   * possession, including revocation and agent state.
+   */
+  async checkCertificate(token: string): Promise<VerifiedCertificate> {
+    const snapshot = await this.#snapshot();
+    const verified = await this.#verifier.verify(token);
+    if (typeof (verified.claims.cnf as { jkt?: unknown } | undefined)?.jkt !== 'string') {
+      throw new VerifyError('cnf-missing');
+    }
+    if (isRevoked(verified, snapshot)) throw new VerifyError('revoked');
+    checkAgentState(verified, snapshot);
+    return verified;
+  }
+
+  async #snapshot(): Promise<SecuritySnapshot> {
+    const snapshot = await this.#state.current();
+    if (snapshot.verificationKeys !== this.#jwks) {
+      this.#verifier.setJwks(snapshot.verificationKeys);
+      this.#jwks = snapshot.verificationKeys;
+    }
+    return snapshot;
+  }
+}
+
+function checkAgentState(verified: VerifiedCertificate, snapshot: SecuritySnapshot): void {
+  const agent = snapshot.agents.get(verified.claims.agent.id);
+  if (agent === undefined || agent.status !== 'active') throw new VerifyError('agent-not-active');
+  if (agent.profileVersion !== verified.claims.agent.version) {
+    throw new VerifyError('profile-changed');
+  }
+}
+
+function isRevoked(certificate: VerifiedCertificate, snapshot: SecuritySnapshot): boolean {
+  const { claims, kid } = certificate;
+  const epoch = (claims.agent as { epoch?: unknown }).epoch;
+  const agent = snapshot.agents.get(claims.agent.id);
+  return (
+    snapshot.revokedJtis.has(claims.jti) ||
+    snapshot.revokedKids.has(kid) ||
+    (agent !== undefined && (typeof epoch !== 'number' || epoch < agent.epoch))
+  );
+}
