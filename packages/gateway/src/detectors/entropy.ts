@@ -1,0 +1,17 @@
+// Shannon entropy in bits per character, the usual measure for "looks like a random key".
+
+/** Shannon entropy of `text` in bits per UTF-16 code unit; 0 for the empty string. */
+export function shannonEntropy(text: string): number {
+  if (text.length === 0) return 0;
+  const counts = new Map<number, number>();
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    counts.set(code, (counts.get(code) ?? 0) + 1);
+  }
+  let bits = 0;
+  for (const count of counts.values()) {
+    const p = count / text.length;
+    bits -= p * Math.log2(p);
+  }
+  return bits;
+}
