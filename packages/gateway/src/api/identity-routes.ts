@@ -49,11 +49,15 @@ export function registerIdentityRoutes(
           ...(parsed.data.actingFor === undefined ? {} : { actingFor: parsed.data.actingFor }),
         },
       });
-      return reply.status(201).header('cache-control', 'no-store').send({
-        certificate: certificate.token,
-        jti: certificate.jti,
-        expiresAt: certificate.expiresAt,
-      });
+      return reply
+        .status(201)
+        .header('cache-control', 'no-store')
+        .header('dpop-nonce', identity.nonces.issue())
+        .send({
+          certificate: certificate.token,
+          jti: certificate.jti,
+          expiresAt: certificate.expiresAt,
+        });
     } catch (error) {
       if (error instanceof VerifyError) return unauthorized(reply, error, identity);
       throw error;

@@ -234,6 +234,12 @@ export class IdentityService {
       maxAgeSeconds: this.#config.proofMaxAgeSeconds,
       expectedNonce: (nonce) => this.nonces.accepts(nonce),
     });
+    if (agent.status !== 'active') {
+      throw new ZtError(
+        'agent-not-active',
+        `agent is ${agent.status}; certificates are issued to active agents only`,
+      );
+    }
     const approved = await this.agents.approvedProfile(agent.id);
     const presentedDigest = promptDigest(request.body.prompt);
     if (
