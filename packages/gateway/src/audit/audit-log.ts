@@ -88,12 +88,19 @@ export class AuditLog {
    * the key of the event's `agent` and the entry carries their digests under `payloads`.
    */
   async append(event: unknown, options: AppendOptions = {}): Promise<number> {
-    const prepared = prepareEvent(event, this.#maxEntryBytes);
-    const stamped = { ...prepared.event, time: prepared.event.time ?? this.#now().toISOString() };
-    if (options.payloads === undefined) return this.#appender.append(stamped);
-    const { digests, rows } = await this.#sealPayloads(stamped, options.payloads);
-    const withDigests = prepareEvent({ ...stamped, payloads: digests }, this.#maxEntryBytes).event;
-    return this.#appender.append(withDigests, rows);
+    const time = (event as { time?: unknown } | null)?.time ?? this.#now().toISOString();
+    if (options.payloads === undefined) {
+      return this.#appender.append(prepareEvent(event, this.#maxEntryBytes, { time }));
+    }
+    this.check(event);
+    const { digests, rows } = await this.#sealPayloads(
+      event as Record<string, unknown>,
+      options.payloads,
+    );
+    return this.#appender.append(
+      prepareEvent(event, this.#maxEntryBytes, { time, payloads: digests }),
+      rows,
+    );
   }
 
   async #sealPayloads(

@@ -8,7 +8,7 @@ import { CompactRange, formatCheckpoint, leafHash, peakCoordinates } from '@zt4a
 import type { Kysely } from 'kysely';
 import { ZtError, toZtError } from '../errors.js';
 import type { AuditNodeRow, AuditPayloadRow, Database, Store } from '../store/index.js';
-import { entryText } from './entry.js';
+import { entryText, type PreparedEvent } from './entry.js';
 import type { LogSigner } from './log-signer.js';
 import { readNodes } from './node-reader.js';
 
@@ -20,7 +20,7 @@ export interface AppenderOptions {
 }
 
 interface Pending {
-  readonly event: Readonly<Record<string, unknown>>;
+  readonly event: PreparedEvent;
   readonly payloads: readonly AuditPayloadRow[];
   readonly resolve: (index: number) => void;
   readonly reject: (error: ZtError) => void;
@@ -48,10 +48,7 @@ export class BatchAppender {
   }
 
   /** Queues an event; resolves with its index once it is durable. */
-  append(
-    event: Readonly<Record<string, unknown>>,
-    payloads: readonly AuditPayloadRow[] = [],
-  ): Promise<number> {
+  append(event: PreparedEvent, payloads: readonly AuditPayloadRow[] = []): Promise<number> {
     if (this.#closed)
       return Promise.reject(new ZtError('shutting-down', 'the audit log is closing'));
     return new Promise((resolve, reject) => {
