@@ -1,7 +1,10 @@
 // Composition root: the only module that picks concrete drivers and wires components together.
 import type { Config } from './config/index.js';
 import { AuditLog, loadLogSigner } from './audit/index.js';
+import { loadShellParser } from './detectors/shell.js';
+import { type GrantCheck, Guard } from './guard/index.js';
 import { IdentityService } from './identity/index.js';
+import { type LoadedPolicies, loadPolicies, readTrustedKeys } from './policy/load-policies.js';
 import { newSymmetricKeyText, parseSymmetricKey, readOrCreateSecret } from './secrets/index.js';
 import { openPostgresStore, openSqliteStore, type Store } from './store/index.js';
 
@@ -11,6 +14,11 @@ export interface ControlPlane {
   readonly store: Store;
   readonly audit: AuditLog;
   readonly identity: IdentityService;
+  /**
+   * The guard, built on first use (it loads the policy set and the parsers): the policies in force
+   * and the pipeline every enforcement point calls. Loading is recorded in the audit log.
+   */
+  guard(): Promise<{ guard: Guard; policies: LoadedPolicies }>;
   /** Flushes the audit log and closes the store. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -18,7 +26,12 @@ export interface ControlPlane {
 export interface OpenOptions {
   /** Clock for entries and checkpoints; tests freeze it. */
   readonly now?: () => Date;
+  /** Development mode: accept a policy bundle without a valid signature (loudly logged). */
+  readonly allowUnsignedPolicies?: boolean;
 }
+
+/** Until task grants exist for an agent, it has none: least privilege starts at nothing. */
+const NO_GRANTS: GrantCheck = { covers: async () => false };
 
 export async function openControlPlane(
   config: Config,
@@ -59,12 +72,20 @@ export async function openControlPlane(
     await store.close();
     throw error;
   }
+  let guard: Promise<{ guard: Guard; policies: LoadedPolicies }> | undefined;
   let closing: Promise<void> | undefined;
   return {
     config,
     store,
     audit,
     identity,
+    guard: () =>
+      (guard ??= buildGuard(config, audit, identity, options.allowUnsignedPolicies === true).catch(
+        (error: unknown) => {
+          guard = undefined;
+          throw error;
+        },
+      )),
     close: () =>
       (closing ??= (async () => {
         try {
@@ -80,4 +101,42 @@ function openStore(config: Config): Promise<Store> {
   return config.store.kind === 'sqlite'
     ? openSqliteStore(config.store.file)
     : openPostgresStore(config.store.url.reveal());
+}
+
+/** Loads the policies in force, records that in the audit log, and builds the guard over them. */
+async function buildGuard(
+  config: Config,
+  audit: AuditLog,
+  identity: IdentityService,
+  allowUnsigned: boolean,
+): Promise<{ guard: Guard; policies: LoadedPolicies }> {
+  const policies = await loadPolicies({
+    bundleDir: config.policy.bundle,
+    trustedKeys: readTrustedKeys(config.policy.trustedKeys),
+    allowUnsigned,
+  });
+  await audit.append({
+    type: 'policy.loaded',
+    bundle: policies.bundle?.manifest.name ?? 'baseline',
+    version: policies.bundle?.manifest.version ?? '',
+    signedBy: policies.bundle?.signedBy ?? '',
+    unsigned: policies.unsigned,
+    policies: policies.set.policies.map((p) => p.id),
+  });
+  const guard = new Guard({
+    policies: () => policies.set,
+    tools: new Map(config.tools.map((tool) => [tool.name, tool])),
+    detection: {
+      egress: config.guard.egress,
+      pathRoots: config.guard.pathRoots,
+      shell: await loadShellParser(),
+      knownTools: config.tools.map((tool) => tool.name),
+    },
+    grants: NO_GRANTS,
+    audit,
+    authenticator: identity.authenticator,
+    binding: { check: (certificate, observed) => identity.checkBinding(certificate, observed) },
+    detectorTimeoutMs: config.guard.detectorTimeoutMs,
+  });
+  return { guard, policies };
 }

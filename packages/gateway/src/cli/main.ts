@@ -7,6 +7,7 @@ import { auditCommand } from './audit-command.js';
 import { certCommand } from './cert-command.js';
 import { keysCommand } from './keys-command.js';
 import { missionCommand } from './mission-command.js';
+import { policyCommand } from './policy-command.js';
 import { exitCodeFor, Output } from './output.js';
 import { upCommand } from './up-command.js';
 
@@ -22,7 +23,8 @@ function program(): Command {
     .addCommand(missionCommand())
     .addCommand(agentCommand())
     .addCommand(certCommand())
-    .addCommand(keysCommand());
+    .addCommand(keysCommand())
+    .addCommand(policyCommand());
 }
 
 /** Every command reports usage errors through main(), in the same coded form. */

@@ -13,46 +13,79 @@ export function upCommand(): Command {
     .description('run the control plane (HTTP API on 127.0.0.1:7300 by default)')
     .option('--host <host>', 'address to listen on')
     .option('--port <port>', 'port to listen on (0 picks a free one)', nonNegativeInteger('--port'))
-    .action(async (options: { host?: string; port?: number }, command: Command) => {
-      const globals = command.optsWithGlobals<GlobalOptions>();
-      const config = loadConfig({
-        flags: { ...globals, host: options.host, port: options.port },
-      });
-      const logger = pino({ level: config.logLevel, base: { service: 'zt4ai' } });
-      const plane = await openControlPlane(config);
-      const app = buildHttpServer({
-        store: plane.store,
-        audit: plane.audit,
-        identity: plane.identity,
-        publicUrl: config.identity.issuer,
-        bodyLimitBytes: config.server.bodyLimitBytes,
-        logger,
-      });
-      try {
-        await app.listen({ host: config.server.host, port: config.server.port });
-      } catch (error) {
+    .option(
+      '--dev-unsigned-policies',
+      'DEVELOPMENT ONLY: accept a policy bundle without a valid signature',
+    )
+    .action(
+      async (
+        options: { host?: string; port?: number; devUnsignedPolicies?: boolean },
+        command: Command,
+      ) => {
+        const globals = command.optsWithGlobals<GlobalOptions>();
+        const config = loadConfig({
+          flags: { ...globals, host: options.host, port: options.port },
+        });
+        const logger = pino({ level: config.logLevel, base: { service: 'zt4ai' } });
+        const allowUnsignedPolicies = options.devUnsignedPolicies === true;
+        if (allowUnsignedPolicies) {
+          logger.warn(
+            'DEVELOPMENT MODE: policy bundles are accepted without a valid signature; never run this in production',
+          );
+        }
+        const plane = await openControlPlane(config, { allowUnsignedPolicies });
+        try {
+          const { policies } = await plane.guard();
+          if (policies.unsigned)
+            logger.warn(
+              { bundle: config.policy.bundle },
+              'loaded an UNSIGNED policy bundle (development mode)',
+            );
+          logger.info(
+            {
+              policies: policies.set.policies.length,
+              bundle: policies.bundle?.manifest.name ?? 'baseline',
+            },
+            'policies loaded',
+          );
+        } catch (error) {
+          await plane.close();
+          throw error;
+        }
+        const app = buildHttpServer({
+          store: plane.store,
+          audit: plane.audit,
+          identity: plane.identity,
+          publicUrl: config.identity.issuer,
+          bodyLimitBytes: config.server.bodyLimitBytes,
+          logger,
+        });
+        try {
+          await app.listen({ host: config.server.host, port: config.server.port });
+        } catch (error) {
+          await plane.close();
+          throw error;
+        }
+        logger.info(
+          {
+            store: config.store.kind,
+            dataDir: config.dataDir,
+            auditOrigin: plane.audit.vkey.split('+')[0],
+          },
+          'zt4ai control plane started',
+        );
+        await untilSignal();
+        logger.info('shutting down: draining requests and flushing the audit log');
+        const timer = setTimeout(() => {
+          logger.error('shutdown timed out');
+          process.exit(1);
+        }, config.server.shutdownTimeoutMs).unref();
+        await app.close();
         await plane.close();
-        throw error;
-      }
-      logger.info(
-        {
-          store: config.store.kind,
-          dataDir: config.dataDir,
-          auditOrigin: plane.audit.vkey.split('+')[0],
-        },
-        'zt4ai control plane started',
-      );
-      await untilSignal();
-      logger.info('shutting down: draining requests and flushing the audit log');
-      const timer = setTimeout(() => {
-        logger.error('shutdown timed out');
-        process.exit(1);
-      }, config.server.shutdownTimeoutMs).unref();
-      await app.close();
-      await plane.close();
-      clearTimeout(timer);
-      logger.info('stopped');
-    });
+        clearTimeout(timer);
+        logger.info('stopped');
+      },
+    );
 }
 
 function untilSignal(): Promise<NodeJS.Signals> {

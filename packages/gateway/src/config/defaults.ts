@@ -27,3 +27,7 @@ export const MAX_CERTIFICATE_TTL_SECONDS = 3600;
 export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
 /** How long a proof of possession is accepted after its `iat`. */
 export const DEFAULT_PROOF_MAX_AGE_SECONDS = 60;
+/** Budget for asynchronous detectors (DNS) in one decision; over it the call is denied. */
+export const DEFAULT_DETECTOR_TIMEOUT_MS = 200;
+/** Egress is HTTPS only unless a scheme is listed. */
+export const DEFAULT_ALLOWED_SCHEMES: readonly string[] = ['https'];

@@ -120,6 +120,20 @@ function resolveConfig(
     },
     logLevel: env.ZT4AI_LOG_LEVEL ?? raw.log?.level ?? defaults.DEFAULT_LOG_LEVEL,
     identity: resolveIdentity(raw, env),
+    policy: {
+      bundle: raw.policy?.bundle === undefined ? undefined : inData(raw.policy.bundle),
+      trustedKeys: (raw.policy?.trustedKeys ?? []).map(inData),
+    },
+    guard: {
+      egress: {
+        allowHosts: raw.guard?.egress?.allowHosts ?? [],
+        allowPrivate: raw.guard?.egress?.allowPrivate ?? [],
+        allowedSchemes: raw.guard?.egress?.allowedSchemes ?? defaults.DEFAULT_ALLOWED_SCHEMES,
+      },
+      pathRoots: raw.guard?.pathRoots ?? [],
+      detectorTimeoutMs: raw.guard?.detectorTimeoutMs ?? defaults.DEFAULT_DETECTOR_TIMEOUT_MS,
+    },
+    tools: raw.tools ?? [],
     audit: {
       origin: raw.audit?.origin ?? defaults.DEFAULT_AUDIT_ORIGIN,
       signingKey: keySource(

@@ -47,6 +47,55 @@ export const rawConfigSchema = z.strictObject({
       clockSkewSeconds: z.number().int().min(0).max(300).optional(),
     })
     .optional(),
+  policy: z
+    .strictObject({
+      /** A signed policy bundle directory, loaded on top of the baseline pack. */
+      bundle: z.string().min(1).optional(),
+      /** Public Ed25519 JWK files whose signatures on bundles are trusted. */
+      trustedKeys: z.array(z.string().min(1)).max(100).optional(),
+    })
+    .optional(),
+  guard: z
+    .strictObject({
+      egress: z
+        .strictObject({
+          allowHosts: z.array(z.string().min(1)).max(10_000).optional(),
+          allowPrivate: z.array(z.string().min(1)).max(1000).optional(),
+          allowedSchemes: z
+            .array(z.string().regex(/^[a-z][a-z0-9+.-]*$/))
+            .max(20)
+            .optional(),
+        })
+        .optional(),
+      pathRoots: z.array(z.string().startsWith('/')).max(1000).optional(),
+      detectorTimeoutMs: z.number().int().min(1).max(10_000).optional(),
+    })
+    .optional(),
+  tools: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.\/-]+$/, 'must be server/tool'),
+        argKinds: z.record(z.string(), z.enum(['sql', 'url', 'path', 'command'])).optional(),
+        sink: z.enum(['internal', 'external']).optional(),
+        privileged: z.boolean().optional(),
+        honeytoken: z.boolean().optional(),
+        resultLabels: z.array(z.string().min(1).max(100)).max(50).optional(),
+        sqlDialect: z
+          .enum([
+            'postgresql',
+            'mysql',
+            'mariadb',
+            'sqlite',
+            'transactsql',
+            'bigquery',
+            'snowflake',
+            'redshift',
+          ])
+          .optional(),
+      }),
+    )
+    .max(10_000)
+    .optional(),
 });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;

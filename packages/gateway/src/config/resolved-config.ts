@@ -1,4 +1,5 @@
 // Stage two of configuration: every setting resolved to a concrete value with named defaults.
+import type { RawConfig } from './raw-config.js';
 import type { Secret } from './secret.js';
 
 export type StoreConfig =
@@ -32,6 +33,20 @@ export interface Config {
     readonly clockSkewSeconds: number;
     readonly proofMaxAgeSeconds: number;
   };
+  readonly policy: {
+    readonly bundle: string | undefined;
+    readonly trustedKeys: readonly string[];
+  };
+  readonly guard: {
+    readonly egress: {
+      readonly allowHosts: readonly string[];
+      readonly allowPrivate: readonly string[];
+      readonly allowedSchemes: readonly string[];
+    };
+    readonly pathRoots: readonly string[];
+    readonly detectorTimeoutMs: number;
+  };
+  readonly tools: ReadonlyArray<NonNullable<RawConfig['tools']>[number]>;
   readonly audit: {
     readonly origin: string;
     readonly signingKey: KeySource;

@@ -33,7 +33,7 @@ export class AgentAuthenticator {
   readonly #state: SecurityState;
   readonly #options: AuthenticatorOptions;
   readonly #verifier: CertificateVerifier;
-  #jwks: Jwks | undefined;
+  #keys: string | undefined;
 
   constructor(state: SecurityState, options: AuthenticatorOptions) {
     this.#state = state;
@@ -76,9 +76,12 @@ export class AgentAuthenticator {
 
   async #snapshot(): Promise<SecuritySnapshot> {
     const snapshot = await this.#state.current();
-    if (snapshot.verificationKeys !== this.#jwks) {
+    // Reloads of the security state make a new key-set object each time; only a real change of
+    // keys may empty the verified-certificate cache.
+    const keys = keySetFingerprint(snapshot.verificationKeys);
+    if (keys !== this.#keys) {
       this.#verifier.setJwks(snapshot.verificationKeys);
-      this.#jwks = snapshot.verificationKeys;
+      this.#keys = keys;
     }
     return snapshot;
   }
@@ -101,4 +104,8 @@ function isRevoked(certificate: VerifiedCertificate, snapshot: SecuritySnapshot)
     snapshot.revokedKids.has(kid) ||
     (agent !== undefined && (typeof epoch !== 'number' || epoch < agent.epoch))
   );
+}
+
+function keySetFingerprint(jwks: Jwks): string {
+  return jwks.keys.map((k) => `${k.kid ?? ''}:${k.x ?? ''}`).join(',');
 }

@@ -1,13 +1,19 @@
 // The identity component's face: missions, the agent registry, issuer keys, issuance, revocation
 // and request authentication, with every change recorded in the audit log (issue: "Every
 // issuance, approval, quarantine and revocation is an audit-log entry").
-import { MemoryReplayCache, VerifyError, verifyProofOfPossession } from '@zt4ai/verify';
+import {
+  MemoryReplayCache,
+  type VerifiedCertificate,
+  VerifyError,
+  verifyProofOfPossession,
+} from '@zt4ai/verify';
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/index.js';
 import { ZtError } from '../errors.js';
 import type { Store } from '../store/index.js';
 import { type Agent, AgentRegistry, type Profile } from './agent-registry.js';
 import { AgentAuthenticator } from './agent-authenticator.js';
+import { checkBinding, type ObservedBinding } from './check-binding.js';
 import { IssuerKeys } from './issuer-keys.js';
 import { type Mission, Missions } from './missions.js';
 import { ProofNonces } from './proof-nonce.js';
@@ -314,6 +320,28 @@ export class IdentityService {
     const result = await this.keys.rotate();
     await this.#changed('identity.key.rotated', actor, result);
     return result;
+  }
+
+  /**
+   * Step 2 of the guard: the request's observed model and prompt against the approved profile the
+   * certificate was issued for. Drift is also an audit event.
+   */
+  async checkBinding(
+    certificate: VerifiedCertificate,
+    observed: ObservedBinding,
+  ): Promise<{ ok: true } | { ok: false; field: string }> {
+    const profile = await this.agents.approvedProfile(certificate.claims.agent.id);
+    if (profile === undefined || profile.version !== certificate.claims.agent.version) {
+      return { ok: false, field: 'profile' };
+    }
+    const result = checkBinding(certificate.claims, profile, observed);
+    if (result.ok) return result;
+    await this.#record('identity.drift', `agent:${certificate.claims.agent.id}`, {
+      agent: certificate.claims.agent.id,
+      field: result.drift.field,
+      jti: certificate.claims.jti,
+    });
+    return { ok: false, field: result.drift.field };
   }
 
   /** The discovery document (`/.well-known/zt4ai-configuration`). */
