@@ -74,7 +74,7 @@ export const rawConfigSchema = z.strictObject({
   tools: z
     .array(
       z.strictObject({
-        name: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.\/-]+$/, 'must be server/tool'),
+        name: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+$/, 'must be server/tool'),
         argKinds: z.record(z.string(), z.enum(['sql', 'url', 'path', 'command'])).optional(),
         sink: z.enum(['internal', 'external']).optional(),
         privileged: z.boolean().optional(),

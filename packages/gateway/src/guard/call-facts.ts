@@ -75,7 +75,9 @@ export interface CallFacts {
 }
 
 const LOOKS_LIKE_URL = /^[a-zA-Z][a-zA-Z0-9+.-]{0,31}:\/\/|^\/\//;
-const LOOKS_LIKE_TRAVERSAL = /(^|[\\/])\.\.([\\/]|$)|%2e|%252e|%c0%ae|\x00|%00/i;
+// A NUL character or an encoded dot or NUL marks a string as a path to check.
+const LOOKS_LIKE_TRAVERSAL = /(^|[\\/])\.\.([\\/]|$)|%2e|%252e|%c0%ae|%00/i;
+const hasNul = (text: string): boolean => text.includes('\u0000');
 
 /** Runs every detector over the call. Throws ZtError `detector-limit` on oversized input. */
 export function detectCallFacts(
@@ -97,7 +99,7 @@ export function detectCallFacts(
   );
   const pathArgs = union(
     byKind('path'),
-    values.filter((s) => LOOKS_LIKE_TRAVERSAL.test(s.value)),
+    values.filter((s) => LOOKS_LIKE_TRAVERSAL.test(s.value) || hasNul(s.value)),
   );
   const commandArgs = byKind('command');
   const secrets = detectSecrets(strings);
