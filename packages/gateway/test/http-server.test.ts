@@ -22,7 +22,10 @@ import {
   within,
 } from './support/process.js';
 
-const INITIAL = 10;
+/** Entries appended through the CLI before the server starts. */
+const APPENDED = 10;
+/** Those, plus the `policy.loaded` entry the server writes when it starts. */
+const INITIAL = APPENDED + 1;
 const JSON_TYPE = 'application/json; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 
@@ -70,7 +73,7 @@ describe('zt4ai up: routes', () => {
 
   beforeAll(async () => {
     dataDir = freshDataDir();
-    await appendWithCli(dataDir, INITIAL, 0);
+    await appendWithCli(dataDir, APPENDED, 0);
     server = await startServer(dataDir);
   });
 
@@ -116,9 +119,15 @@ describe('zt4ai up: routes', () => {
     type Page = { entries: Array<{ index: number; entry: string }> };
     const all = await getJson<Page>(server, '/api/audit/entries');
     expect(all.entries.map((e) => e.index)).toEqual(Array.from({ length: INITIAL }, (_, i) => i));
-    all.entries.forEach(({ index, entry }) =>
-      expect(JSON.parse(entry)).toMatchObject({ type: 'http-test', n: index, index }),
-    );
+    all.entries
+      .slice(0, APPENDED)
+      .forEach(({ index, entry }) =>
+        expect(JSON.parse(entry)).toMatchObject({ type: 'http-test', n: index, index }),
+      );
+    expect(JSON.parse(all.entries[APPENDED]!.entry)).toMatchObject({
+      type: 'policy.loaded',
+      bundle: 'baseline',
+    });
     const page = await getJson<Page>(server, '/api/audit/entries?from=8&limit=5');
     expect(page.entries).toEqual(all.entries.slice(8));
     const one = await getJson<Page>(server, '/api/audit/entries?from=3&limit=1');
@@ -150,10 +159,10 @@ describe('zt4ai up: routes', () => {
   });
 
   it.for([
-    ['/api/audit/proof?index=10', 400, 'index-out-of-range'],
+    [`/api/audit/proof?index=${INITIAL}`, 400, 'index-out-of-range'],
     ['/api/audit/proof?index=3&size=3', 400, 'index-out-of-range'],
     ['/api/audit/proof?index=0&size=0', 400, 'invalid-tree-size'],
-    ['/api/audit/proof?index=0&size=11', 400, 'invalid-tree-size'],
+    [`/api/audit/proof?index=0&size=${INITIAL + 1}`, 400, 'invalid-tree-size'],
     ['/api/audit/consistency?from=5&to=3', 400, 'invalid-range'],
     ['/api/audit/consistency?from=0&to=3', 400, 'invalid-range'],
     ['/api/audit/proof?index=abc', 400, 'invalid-argument'],

@@ -53,15 +53,22 @@ export class PolicySet {
     this.#byId = new Map(policies.map((p) => [p.id, p]));
   }
 
-  /** Validates the whole set against the schema once; throws ZtError policy-invalid. */
-  static load(policies: readonly SourcePolicy[], schema: string): PolicySet {
+  /**
+   * Validates the whole set against the schema once; throws ZtError policy-invalid.
+   * `validatePolicies: false` exists for conformance runs only (see CedarEngineOptions).
+   */
+  static load(
+    policies: readonly SourcePolicy[],
+    schema: string,
+    options: { validatePolicies?: boolean } = {},
+  ): PolicySet {
     const ids = new Set<string>();
     for (const policy of policies) {
       if (ids.has(policy.id))
         throw new ZtError('policy-invalid', `policy id "${policy.id}" appears twice`);
       ids.add(policy.id);
     }
-    CedarEngine.load({ policies: toRecord(policies), schema });
+    CedarEngine.load({ policies: toRecord(policies), schema }, options);
     return new PolicySet(policies, schema);
   }
 
