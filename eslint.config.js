@@ -1,9 +1,10 @@
 // Lint rules for the whole workspace: typed rules for TypeScript sources, plain rules for scripts.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.zt4ai/**', 'bench/.data/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '.zt4ai/**', 'bench/.data/**', '**/*.tmp.*'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -19,6 +20,6 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    languageOptions: { globals: globals.node },
   },
 );
