@@ -27,10 +27,18 @@ export function policyCommand(): Command {
     .action(async (options: { out: string }, command: Command) => {
       const { output } = commandContext(command);
       const { publicKey, privateKey } = await generateKeyPair('Ed25519', { extractable: true });
-      writeFileSync(options.out, `${JSON.stringify(await exportJWK(privateKey))}\n`, {
-        mode: 0o600,
-        flag: 'wx',
-      });
+      try {
+        writeFileSync(options.out, `${JSON.stringify(await exportJWK(privateKey))}\n`, {
+          mode: 0o600,
+          flag: 'wx',
+        });
+      } catch (cause) {
+        throw new ZtError(
+          'invalid-argument',
+          `cannot create ${options.out} (it must not exist yet)`,
+          { cause },
+        );
+      }
       const pub = await exportJWK(publicKey);
       output.result(pub, JSON.stringify(pub));
     });

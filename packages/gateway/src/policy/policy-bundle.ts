@@ -58,16 +58,17 @@ export async function loadSignedBundle(
   dir: string,
   trustedKeys: readonly JWK[],
 ): Promise<PolicyBundle> {
-  const manifestText = readBounded(
-    join(dir, MANIFEST_FILE),
-    'bundle-invalid',
-    'the bundle has no manifest.json',
-  );
+  // The signature first: a directory that was never signed is `bundle-unsigned`, whatever else it lacks.
   const signature = readBounded(
     join(dir, SIGNATURE_FILE),
     'bundle-unsigned',
     'the bundle is not signed',
   ).trim();
+  const manifestText = readBounded(
+    join(dir, MANIFEST_FILE),
+    'bundle-invalid',
+    'the bundle has no manifest.json',
+  );
   const manifest = parseManifest(parseJson(manifestText));
   const signedBy = await verifyManifestSignature(signature, manifest, trustedKeys);
   checkFiles(dir, manifest);

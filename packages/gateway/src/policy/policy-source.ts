@@ -18,7 +18,7 @@ const require = createRequire(import.meta.url);
 const cedar = (): typeof CedarWasm =>
   require('@cedar-policy/cedar-wasm/nodejs') as typeof CedarWasm;
 
-const ID = /^[A-Za-z0-9_./:-]{1,200}$/;
+const ID = /^[A-Za-z0-9_./:#-]{1,200}$/;
 
 /** Parses `text` (from `source`, for messages) into policies; every policy needs a unique id. */
 export function parsePolicySource(
@@ -36,16 +36,24 @@ export function parsePolicySource(
   if (parts.policy_templates.length > 0) {
     throw new ZtError('policy-invalid', `${source}: policy templates are not supported in bundles`);
   }
-  return parts.policies.map((policyText, n) => {
+  // policySetTextToParts returns the policies ordered by Cedar's own ids (policy0, policy1,
+  // policy10, …, policy2): give each its source position so fallback ids match Cedar's.
+  const cedarOrder = parts.policies.map((_, i) => `policy${i}`).sort();
+  const inSourceOrder = parts.policies
+    .map((policyText, k) => ({ policyText, n: Number(cedarOrder[k]?.slice('policy'.length)) }))
+    .sort((a, b) => a.n - b.n);
+  return inSourceOrder.map(({ policyText, n }) => {
     const json = cedar().policyToJson(policyText);
-    if (json.type === 'failure')
+    if (json.type === 'failure') {
       throw new ZtError('policy-invalid', `${source}: policy ${n + 1} does not parse`);
+    }
     const annotations = Object.fromEntries(
       Object.entries(json.json.annotations ?? {}).map(([k, v]) => [k, v ?? '']),
     );
     const id = annotations.id ?? `${fallbackPrefix}${n}`;
-    if (!ID.test(id))
+    if (!ID.test(id)) {
       throw new ZtError('policy-invalid', `${source}: policy id "${id}" is not a valid id`);
+    }
     const scope = json.json.principal;
     return {
       id,
