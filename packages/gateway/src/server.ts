@@ -2,7 +2,8 @@
 import type { Config } from './config/index.js';
 import { AuditLog, loadLogSigner } from './audit/index.js';
 import { loadShellParser } from './detectors/shell.js';
-import { type GrantCheck, Guard } from './guard/index.js';
+import { GrantService } from './grants/index.js';
+import { Guard } from './guard/index.js';
 import { IdentityService } from './identity/index.js';
 import { type LoadedPolicies, loadPolicies, readTrustedKeys } from './policy/load-policies.js';
 import { newSymmetricKeyText, parseSymmetricKey, readOrCreateSecret } from './secrets/index.js';
@@ -14,6 +15,7 @@ export interface ControlPlane {
   readonly store: Store;
   readonly audit: AuditLog;
   readonly identity: IdentityService;
+  readonly grants: GrantService;
   /**
    * The guard, built on first use (it loads the policy set and the parsers): the policies in force
    * and the pipeline every enforcement point calls. Loading is recorded in the audit log.
@@ -29,9 +31,6 @@ export interface OpenOptions {
   /** Development mode: accept a policy bundle without a valid signature (loudly logged). */
   readonly allowUnsignedPolicies?: boolean;
 }
-
-/** Until task grants exist for an agent, it has none: least privilege starts at nothing. */
-const NO_GRANTS: GrantCheck = { covers: async () => false };
 
 export async function openControlPlane(
   config: Config,
@@ -72,6 +71,17 @@ export async function openControlPlane(
     await store.close();
     throw error;
   }
+  const grants = new GrantService({
+    store,
+    identity,
+    audit,
+    tools: {
+      known: () => config.tools.map((tool) => tool.name),
+      privileged: () =>
+        config.tools.filter((tool) => tool.privileged === true).map((tool) => tool.name),
+    },
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   let guard: Promise<{ guard: Guard; policies: LoadedPolicies }> | undefined;
   let closing: Promise<void> | undefined;
   return {
@@ -79,13 +89,18 @@ export async function openControlPlane(
     store,
     audit,
     identity,
+    grants,
     guard: () =>
-      (guard ??= buildGuard(config, audit, identity, options.allowUnsignedPolicies === true).catch(
-        (error: unknown) => {
-          guard = undefined;
-          throw error;
-        },
-      )),
+      (guard ??= buildGuard(
+        config,
+        audit,
+        identity,
+        grants,
+        options.allowUnsignedPolicies === true,
+      ).catch((error: unknown) => {
+        guard = undefined;
+        throw error;
+      })),
     close: () =>
       (closing ??= (async () => {
         try {
@@ -108,6 +123,7 @@ async function buildGuard(
   config: Config,
   audit: AuditLog,
   identity: IdentityService,
+  grants: GrantService,
   allowUnsigned: boolean,
 ): Promise<{ guard: Guard; policies: LoadedPolicies }> {
   const policies = await loadPolicies({
@@ -132,7 +148,7 @@ async function buildGuard(
       shell: await loadShellParser(),
       knownTools: config.tools.map((tool) => tool.name),
     },
-    grants: NO_GRANTS,
+    grants: grants.check(),
     audit,
     authenticator: identity.authenticator,
     binding: { check: (certificate, observed) => identity.checkBinding(certificate, observed) },

@@ -251,7 +251,7 @@ describe('guard: least privilege and fail-closed', () => {
 
   it('denies when the grant check itself fails', async () => {
     const broken = await testGuard(audit, {
-      grants: { covers: () => Promise.reject(new Error('store down')) },
+      grants: { find: () => Promise.reject(new Error('store down')), consume: async () => true },
     });
     expect(await decide('db/query', { sql: 'SELECT 1' }, {}, broken)).toMatchObject({
       decision: 'deny',

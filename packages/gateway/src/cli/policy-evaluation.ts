@@ -9,6 +9,7 @@ import { loadShellParser } from '../detectors/shell.js';
 import { ZtError } from '../errors.js';
 import { type GrantCheck, Guard, type GuardDecision } from '../guard/index.js';
 import { loadPolicies } from '../policy/load-policies.js';
+import { withControlPlane } from './context.js';
 import { readDataFile, readTextFile } from './read-input-file.js';
 
 const inputSchema = z.strictObject({
@@ -37,15 +38,15 @@ export interface EvalLine {
   policyIds: readonly string[];
 }
 
-const NONE: GrantCheck = { covers: async () => false };
-const ALL: GrantCheck = { covers: async () => true };
+const ALL: GrantCheck = { find: async () => 'assumed', consume: async () => true };
+const NONE: GrantCheck = { find: async () => undefined, consume: async () => false };
 const NOT_RECORDED = { append: async (): Promise<number> => -1 };
 
 /** A guard over the baseline plus `bundle` (a directory or "baseline"), with the config's tools. */
 export async function offlineGuard(
   config: Config,
   bundle: string,
-  assumeGranted: boolean,
+  grants: GrantCheck,
 ): Promise<Guard> {
   const { set } = await loadPolicies({
     bundleDir: bundle === 'baseline' ? undefined : bundle,
@@ -61,7 +62,7 @@ export async function offlineGuard(
       shell: await loadShellParser(),
       knownTools: config.tools.map((tool) => tool.name),
     },
-    grants: assumeGranted ? ALL : NONE,
+    grants,
     audit: NOT_RECORDED,
   });
 }
@@ -106,7 +107,22 @@ export async function evaluateLines(
   options: { bundle: string; input: string; assumeGranted?: boolean },
   emit: (line: EvalLine) => void,
 ): Promise<number> {
-  const guard = await offlineGuard(config, options.bundle, options.assumeGranted === true);
+  if (options.assumeGranted === true) return evaluateWith(config, options, ALL, emit);
+  // Without --assume-granted the grants in the store decide, read-only: offline replay never
+  // takes a use of a real grant.
+  return withControlPlane(config, (plane) => {
+    const check = plane.grants.check();
+    return evaluateWith(config, options, { find: check.find, consume: async () => true }, emit);
+  });
+}
+
+async function evaluateWith(
+  config: Config,
+  options: { bundle: string; input: string },
+  grants: GrantCheck,
+  emit: (line: EvalLine) => void,
+): Promise<number> {
+  const guard = await offlineGuard(config, options.bundle, grants);
   let malformed = 0;
   for (const [n, text] of readTextFile(options.input).split('\n').entries()) {
     if (text.trim() === '') continue;
@@ -137,7 +153,7 @@ export async function explainInput(
   value: unknown,
   assumeGranted: boolean,
 ) {
-  const guard = await offlineGuard(config, bundle, assumeGranted);
+  const guard = await offlineGuard(config, bundle, assumeGranted ? ALL : NONE);
   const d = await decideInput(guard, parseInput(value));
   return {
     decision: d.decision,
@@ -208,7 +224,8 @@ export async function runPolicyTests(config: Config, bundle: string): Promise<Po
       );
     for (const test of parsed.data.cases) {
       const guard =
-        guards.get(test.assumeGranted) ?? (await offlineGuard(config, bundle, test.assumeGranted));
+        guards.get(test.assumeGranted) ??
+        (await offlineGuard(config, bundle, test.assumeGranted ? ALL : NONE));
       guards.set(test.assumeGranted, guard);
       const d = await decideInput(guard, parseInput(test.input));
       const idsMatch =

@@ -59,9 +59,19 @@ export interface GuardDecision {
   readonly recorded: Promise<number>;
 }
 
-/** Whether a task grant in force covers a call (issue: least privilege). */
+/**
+ * Task grants (least privilege): which grant in force covers a call, and taking one use of it.
+ * A use is taken only after the policies allowed the call, so a denied call costs nothing.
+ */
 export interface GrantCheck {
-  covers(agent: string, action: GuardAction, tool: string, args: unknown): Promise<boolean>;
+  find(
+    agent: string,
+    action: GuardAction,
+    tool: string,
+    args: unknown,
+  ): Promise<string | undefined>;
+  /** False when the grant ended, expired or was used up in the meantime: the call is then denied. */
+  consume(grantId: string): Promise<boolean>;
 }
 
 export interface Authenticate {
@@ -145,7 +155,7 @@ export class Guard {
             argKinds: { ...configured?.argKinds, ...request.argKinds },
           };
     const facts = await this.#detect(request, tool);
-    const granted = await this.#options.grants.covers(
+    const grant = await this.#options.grants.find(
       request.agent.id,
       request.action,
       request.tool,
@@ -153,14 +163,17 @@ export class Guard {
     );
     const outcome = this.#options
       .policies()
-      .evaluate(cedarRequest(request, facts, granted), entities(request, tool));
-    return {
+      .evaluate(cedarRequest(request, facts, grant !== undefined), entities(request, tool));
+    const decided = {
       decision: outcome.decision,
       reasons: outcome.reasons,
       policyIds: outcome.policyIds,
       severity: outcome.severity,
       facts,
     };
+    if (outcome.decision !== 'allow' || grant === undefined) return decided;
+    if (await this.#options.grants.consume(grant)) return decided;
+    return { ...decided, decision: 'deny', reasons: ['the task grant has ended or is used up'] };
   }
 
   /** Steps 1–2: the certificate and proof, then the bindings against what the request carries. */

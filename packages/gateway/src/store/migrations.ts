@@ -118,11 +118,52 @@ function identity(binary: Binary): Migration {
   };
 }
 
+const grants: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('grants')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('agent', 'text', (c) => c.notNull())
+      .addColumn('mission', 'text', (c) => c.notNull())
+      .addColumn('task', 'text', (c) => c.notNull())
+      .addColumn('purpose', 'text', (c) => c.notNull())
+      .addColumn('allow', 'text', (c) => c.notNull())
+      .addColumn('labels', 'text', (c) => c.notNull())
+      .addColumn('not_before', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .addColumn('max_uses', 'integer')
+      .addColumn('uses', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('requested_by', 'text', (c) => c.notNull())
+      .addColumn('decided_by', 'text')
+      .addColumn('decided_at', 'text')
+      .addColumn('decision_reason', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('grants_agent_status')
+      .on('grants')
+      .columns(['agent', 'status'])
+      .execute();
+    await db.schema
+      .createTable('operators')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('roles', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
 /** All migrations for a driver, keyed by their ordered names. */
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   const binary: Binary = kind === 'sqlite' ? 'blob' : 'bytea';
   return {
     getMigrations: () =>
-      Promise.resolve({ '0001_audit_log': auditLog(binary), '0002_identity': identity(binary) }),
+      Promise.resolve({
+        '0001_audit_log': auditLog(binary),
+        '0002_identity': identity(binary),
+        '0003_grants': grants,
+      }),
   };
 }

@@ -117,7 +117,43 @@ export interface RevocationRow {
   expires_at: string | null;
 }
 
+export type GrantStatus = 'pending' | 'active' | 'denied' | 'revoked' | 'ended';
+
+export interface GrantRow {
+  id: string;
+  agent: string;
+  mission: string;
+  task: string;
+  purpose: string;
+  /** JSON: [{action, resource, args?}] */
+  allow: string;
+  /** JSON: labels of data the grant may touch. */
+  labels: string;
+  not_before: string;
+  expires_at: string;
+  max_uses: number | null;
+  uses: number;
+  status: GrantStatus;
+  requested_by: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_reason: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type OperatorRole = 'admin' | 'approver' | 'auditor' | 'viewer';
+
+export interface OperatorRow {
+  name: string;
+  /** JSON array of roles. */
+  roles: string;
+  created_at: string;
+}
+
 export interface Database {
+  grants: GrantRow;
+  operators: OperatorRow;
   identity_missions: MissionRow;
   identity_agents: AgentRow;
   identity_profiles: ProfileRow;

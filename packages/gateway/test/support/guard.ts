@@ -23,11 +23,13 @@ export const TOOLS: readonly ToolConfig[] = [
 /** Grants every call of the listed (agent, tool) pairs; nothing else. */
 export function grantsFor(pairs: ReadonlyArray<readonly [string, string]>): GrantCheck {
   return {
-    covers: async (agent, _action, tool) => pairs.some(([a, t]) => a === agent && t === tool),
+    find: async (agent, _action, tool) =>
+      pairs.some(([a, t]) => a === agent && t === tool) ? 'grant' : undefined,
+    consume: async () => true,
   };
 }
 
-export const ALL_GRANTED: GrantCheck = { covers: async () => true };
+export const ALL_GRANTED: GrantCheck = { find: async () => 'grant', consume: async () => true };
 
 export async function testGuard(
   audit: AuditLog,

@@ -1,0 +1,71 @@
+// Operators and their roles (admin, approver, auditor, viewer). Only an approver (or admin) may
+// decide grant requests. Agents are never operators.
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { ZtError } from '../errors.js';
+import type { Database, OperatorRole } from '../store/index.js';
+
+export const OPERATOR_ROLES: readonly OperatorRole[] = ['admin', 'approver', 'auditor', 'viewer'];
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$/;
+
+export interface Operator {
+  readonly name: string;
+  readonly roles: readonly OperatorRole[];
+}
+
+export class Operators {
+  readonly #db: Kysely<Database>;
+  readonly #now: () => Date;
+
+  constructor(db: Kysely<Database>, now: () => Date) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  /** Creates or replaces an operator's roles. */
+  async set(name: string, roles: readonly string[]): Promise<Operator> {
+    if (!NAME.test(name) || name.startsWith('agent:'))
+      throw new ZtError('invalid-argument', 'invalid operator name');
+    const parsed = z
+      .array(z.enum(['admin', 'approver', 'auditor', 'viewer']))
+      .min(1)
+      .safeParse(roles);
+    if (!parsed.success)
+      throw new ZtError('invalid-argument', `roles must be some of ${OPERATOR_ROLES.join(', ')}`);
+    const row = {
+      name,
+      roles: JSON.stringify([...new Set(parsed.data)].sort()),
+      created_at: this.#now().toISOString(),
+    };
+    await this.#db
+      .insertInto('operators')
+      .values(row)
+      .onConflict((oc) => oc.column('name').doUpdateSet({ roles: row.roles }))
+      .execute();
+    return { name, roles: JSON.parse(row.roles) as OperatorRole[] };
+  }
+
+  async get(name: string): Promise<Operator | undefined> {
+    const row = await this.#db
+      .selectFrom('operators')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row === undefined
+      ? undefined
+      : { name: row.name, roles: JSON.parse(row.roles) as OperatorRole[] };
+  }
+
+  async list(): Promise<Operator[]> {
+    const rows = await this.#db.selectFrom('operators').selectAll().orderBy('name').execute();
+    return rows.map((row) => ({ name: row.name, roles: JSON.parse(row.roles) as OperatorRole[] }));
+  }
+
+  /** Throws not-an-approver unless `name` is an operator with the approver or admin role. */
+  async requireApprover(name: string): Promise<void> {
+    const operator = name.startsWith('agent:') ? undefined : await this.get(name);
+    if (operator === undefined || !operator.roles.some((r) => r === 'approver' || r === 'admin')) {
+      throw new ZtError('not-an-approver', `${name} does not have the approver role`);
+    }
+  }
+}
