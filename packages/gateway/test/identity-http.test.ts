@@ -24,6 +24,7 @@ beforeAll(async () => {
     store: plane.store,
     audit: plane.audit,
     identity: plane.identity,
+    grants: plane.grants,
     publicUrl: ISSUER,
     bodyLimitBytes: config.server.bodyLimitBytes,
     logger: pino({ level: 'silent' }),

@@ -52,7 +52,7 @@ export function agentCommand(): Command {
       const { config, output } = commandContext(command);
       const input = registerInput(options);
       const { agent: created } = await withControlPlane(config, (plane) =>
-        plane.identity.registerAgent(input, cliActor()),
+        plane.identity.registerAgent(input, cliActor(command)),
       );
       output.result({ id: created.id }, created.id);
     });
@@ -108,7 +108,7 @@ export function agentCommand(): Command {
                 : { prompt: readPromptFile(options.promptFile) }),
               ...(mission === undefined ? {} : { mission }),
             },
-            cliActor(),
+            cliActor(command),
           );
         });
         output.result(
@@ -124,7 +124,7 @@ export function agentCommand(): Command {
     .action(async (ref: string, options: { version?: number }, command: Command) => {
       const { config, output } = commandContext(command);
       const profile = await withControlPlane(config, (plane) =>
-        plane.identity.approveProfile(ref, options.version, cliActor()),
+        plane.identity.approveProfile(ref, options.version, cliActor(command)),
       );
       output.result(profileJson(profile), `profile version ${profile.version} approved`);
     });
@@ -139,7 +139,7 @@ export function agentCommand(): Command {
       .action(async (ref: string, options: { reason: string }, command: Command) => {
         const { config, output } = commandContext(command);
         const changed = await withControlPlane(config, (plane) =>
-          plane.identity.setStatus(ref, status, cliActor(), options.reason),
+          plane.identity.setStatus(ref, status, cliActor(command), options.reason),
         );
         output.result(agentJson(changed), `${changed.name} is ${changed.status}`);
       });

@@ -17,7 +17,7 @@ export function certCommand(): Command {
       async (ref: string, options: { ttl?: number; actingFor?: string }, command: Command) => {
         const { config, output } = commandContext(command);
         const issued = await withControlPlane(config, (plane) =>
-          plane.identity.issue(ref, cliActor(), {
+          plane.identity.issue(ref, cliActor(command), {
             ...(options.ttl === undefined ? {} : { ttlSeconds: options.ttl }),
             ...(options.actingFor === undefined ? {} : { actingFor: options.actingFor }),
           }),
@@ -81,7 +81,7 @@ export function certCommand(): Command {
         const { config, output } = commandContext(command);
         const target = revokeTarget(options);
         await withControlPlane(config, (plane) =>
-          plane.identity.revoke(target, cliActor(), options.reason),
+          plane.identity.revoke(target, cliActor(command), options.reason),
         );
         output.result({ revoked: target }, 'revoked');
       },

@@ -10,6 +10,7 @@ export interface GlobalOptions {
   dataDir?: string;
   databaseUrl?: string;
   json?: boolean;
+  operator?: string;
 }
 
 /** The resolved configuration and output mode of the running command. */
@@ -34,7 +35,11 @@ export async function withControlPlane<T>(
   }
 }
 
-/** Who a CLI command acts as, for the audit log. */
-export function cliActor(): string {
-  return `cli:${userInfo().username}`;
+/**
+ * The operator a CLI command acts as (for approvals and the audit log): `--operator`, else
+ * ZT4AI_OPERATOR, else the login name.
+ */
+export function cliActor(command: Command): string {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  return options.operator ?? loadConfig({ flags: {} }).operator ?? userInfo().username;
 }

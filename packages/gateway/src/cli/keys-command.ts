@@ -18,7 +18,7 @@ export function keysCommand(): Command {
     .action(async (_options, command: Command) => {
       const { config, output } = commandContext(command);
       const rotated = await withControlPlane(config, (plane) =>
-        plane.identity.rotateKeys(cliActor()),
+        plane.identity.rotateKeys(cliActor(command)),
       );
       output.result(rotated, `current key is now ${rotated.current}`);
     });

@@ -5,6 +5,7 @@ import { ZtError, toZtError } from '../errors.js';
 import { agentCommand } from './agent-command.js';
 import { auditCommand } from './audit-command.js';
 import { certCommand } from './cert-command.js';
+import { grantCommand, operatorCommand } from './grant-command.js';
 import { keysCommand } from './keys-command.js';
 import { missionCommand } from './mission-command.js';
 import { policyCommand } from './policy-command.js';
@@ -18,13 +19,19 @@ function program(): Command {
     .option('--data-dir <dir>', 'data directory for the embedded SQLite store (default: ./.zt4ai)')
     .option('--database-url <url>', 'PostgreSQL connection URL (instead of SQLite)')
     .option('--json', 'print one JSON object per result (JSON lines for streams)')
+    .option(
+      '--operator <name>',
+      'the operator this command acts as (default: ZT4AI_OPERATOR or the login name)',
+    )
     .addCommand(upCommand())
     .addCommand(auditCommand())
     .addCommand(missionCommand())
     .addCommand(agentCommand())
     .addCommand(certCommand())
     .addCommand(keysCommand())
-    .addCommand(policyCommand());
+    .addCommand(policyCommand())
+    .addCommand(grantCommand())
+    .addCommand(operatorCommand());
 }
 
 /** Every command reports usage errors through main(), in the same coded form. */

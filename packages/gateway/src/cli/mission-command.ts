@@ -20,7 +20,7 @@ export function missionCommand(): Command {
         const { config, output } = commandContext(command);
         const input = manifestInput(options);
         const created = await withControlPlane(config, (plane) =>
-          plane.identity.createMission(input, cliActor()),
+          plane.identity.createMission(input, cliActor(command)),
         );
         output.result({ id: created.id }, created.id);
       },
@@ -32,7 +32,7 @@ export function missionCommand(): Command {
     .action(async (ref: string, options: { file: string }, command: Command) => {
       const { config, output } = commandContext(command);
       const updated = await withControlPlane(config, (plane) =>
-        plane.identity.updateMission(ref, readDataFile(options.file), cliActor()),
+        plane.identity.updateMission(ref, readDataFile(options.file), cliActor(command)),
       );
       output.result(
         { id: updated.id, version: updated.version },

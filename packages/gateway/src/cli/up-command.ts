@@ -56,6 +56,7 @@ export function upCommand(): Command {
           store: plane.store,
           audit: plane.audit,
           identity: plane.identity,
+          grants: plane.grants,
           publicUrl: config.identity.issuer,
           bodyLimitBytes: config.server.bodyLimitBytes,
           logger,

@@ -102,6 +102,7 @@ function resolveConfig(
   return {
     configFile: file,
     dataDir,
+    operator: env.ZT4AI_OPERATOR === '' ? undefined : env.ZT4AI_OPERATOR,
     store:
       databaseUrl === undefined || databaseUrl === ''
         ? { kind: 'sqlite', file: resolve(dataDir, 'zt4ai.db') }

@@ -15,6 +15,8 @@ export interface Config {
   /** The zt4ai.yaml that was read, if any. */
   readonly configFile: string | undefined;
   readonly dataDir: string;
+  /** The operator a CLI command acts as (ZT4AI_OPERATOR); the login name when unset. */
+  readonly operator: string | undefined;
   readonly store: StoreConfig;
   readonly masterKey: KeySource;
   readonly server: {
