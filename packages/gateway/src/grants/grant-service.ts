@@ -200,16 +200,24 @@ export class GrantService {
   }
 
   /** The guard's view: which grant in force covers a call, and taking one use of it. */
-  check(): {
-    find(agent: string, action: string, tool: string, args: unknown): Promise<string | undefined>;
-    consume(id: string): Promise<boolean>;
-  } {
+  check() {
     return {
-      find: async (agent, action, tool, args) => {
+      elevate: async (
+        agent: string,
+        action: string,
+        tool: string,
+        reason: string,
+      ): Promise<string> => (await this.elevate(agent, action, tool, reason)).id,
+      find: async (
+        agent: string,
+        action: string,
+        tool: string,
+        args: unknown,
+      ): Promise<string | undefined> => {
         const grants = await this.grants.inForce(agent, this.#now().toISOString());
         return grants.find((g) => g.allow.some((p) => permits(p, action, tool, args)))?.id;
       },
-      consume: (id) => this.grants.consume(id, this.#now().toISOString()),
+      consume: (id: string): Promise<boolean> => this.grants.consume(id, this.#now().toISOString()),
     };
   }
 

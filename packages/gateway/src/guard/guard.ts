@@ -54,6 +54,8 @@ export interface GuardDecision {
   readonly policyIds: readonly string[];
   readonly severity: string;
   readonly facts: Partial<CallFacts>;
+  /** For approval_required: the pending grant request a human can approve; then retry. */
+  readonly pendingRequest?: string;
   readonly latencyUs: number;
   /** Resolves with the audit index once the decision is durable; rejects if it could not be. */
   readonly recorded: Promise<number>;
@@ -72,6 +74,8 @@ export interface GrantCheck {
   ): Promise<string | undefined>;
   /** False when the grant ended, expired or was used up in the meantime: the call is then denied. */
   consume(grantId: string): Promise<boolean>;
+  /** Just-in-time elevation: records a pending request for this call; returns its id. */
+  elevate?(agent: string, action: GuardAction, tool: string, reason: string): Promise<string>;
 }
 
 export interface Authenticate {
@@ -171,6 +175,16 @@ export class Guard {
       severity: outcome.severity,
       facts,
     };
+    if (outcome.decision === 'approval_required' && this.#options.grants.elevate !== undefined) {
+      const reason = outcome.reasons.join('; ');
+      const pendingRequest = await this.#options.grants.elevate(
+        request.agent.id,
+        request.action,
+        request.tool,
+        reason,
+      );
+      return { ...decided, pendingRequest };
+    }
     if (outcome.decision !== 'allow' || grant === undefined) return decided;
     if (await this.#options.grants.consume(grant)) return decided;
     return { ...decided, decision: 'deny', reasons: ['the task grant has ended or is used up'] };
