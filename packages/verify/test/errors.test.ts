@@ -118,7 +118,7 @@ const triggers: Record<VerifyErrorCode, () => unknown> = {
   'header-not-allowed': () => certWith({}, { jku: 'https://attacker.example/jwks' }),
   'typ-invalid': () => certWith({}, { typ: 'JWT' }),
   'kid-unknown': () => certWith({}, { kid: 'unknown' }),
-  'signature-invalid': () => id.verifier.verify(id.certificate.slice(0, -2) + 'AA'),
+  'signature-invalid': () => id.verifier.verify(flipSignatureChar(id.certificate)),
   'issuer-invalid': () => certWith({ iss: 'https://other.example' }),
   'audience-invalid': () => certWith({ aud: 'other' }),
   expired: () => certWith({ exp: NOW - 31 }),
@@ -246,3 +246,9 @@ describe('misuse throws TypeError', () => {
     }
   });
 });
+
+/** Changes one character inside the signature (never a no-op, never in the unused trailing bits). */
+function flipSignatureChar(token: string): string {
+  const at = token.length - 10;
+  return token.slice(0, at) + (token[at] === 'A' ? 'B' : 'A') + token.slice(at + 1);
+}
