@@ -45,8 +45,6 @@ export interface AgentIdentityOptions {
   renewBeforeSeconds?: number;
   /** Requested certificate lifetime in seconds; default: the issuer's (10 min), at most its maximum. */
   ttlSeconds?: number;
-  /** On whose behalf the agent acts (user or parent agent); the certificate's `act.sub`. */
-  actingFor?: string;
   /** The fetch to send requests with; default `globalThis.fetch`. */
   fetch?: typeof fetch;
   /** Current time in milliseconds; default `Date.now`. For tests. */
@@ -71,7 +69,6 @@ const KNOWN = new Set([
   'prompt',
   'renewBeforeSeconds',
   'ttlSeconds',
-  'actingFor',
   'fetch',
   'now',
 ]);
@@ -89,7 +86,6 @@ export function resolveOptions(options: AgentIdentityOptions): ResolvedOptions {
   const prompt = promptConfig(o.prompt);
   const renewBeforeSeconds = seconds(o.renewBeforeSeconds, 'renewBeforeSeconds');
   const ttlSeconds = o.ttlSeconds === undefined ? undefined : ttl(o.ttlSeconds);
-  const actingFor = o.actingFor === undefined ? undefined : text(o.actingFor, 'actingFor');
   const fetchFn = fn(o.fetch, 'fetch') ?? globalThis.fetch.bind(globalThis);
   const now = fn(o.now, 'now') ?? Date.now;
   // The body is built once: the issuance proof hashes exactly these bytes, and every renewal
@@ -99,7 +95,6 @@ export function resolveOptions(options: AgentIdentityOptions): ResolvedOptions {
     model,
     prompt,
     ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
-    ...(actingFor === undefined ? {} : { actingFor }),
   });
   return {
     issuer,

@@ -13,7 +13,6 @@ const issuanceBody = z.strictObject({
   model: z.unknown(),
   prompt: z.unknown(),
   ttlSeconds: z.number().int().positive().optional(),
-  actingFor: z.string().min(1).max(500).optional(),
 });
 
 export function registerIdentityRoutes(
@@ -32,10 +31,7 @@ export function registerIdentityRoutes(
   app.post('/api/identity/certificates', async (request, reply) => {
     const parsed = issuanceBody.safeParse(request.body);
     if (!parsed.success)
-      throw new ZtError(
-        'invalid-argument',
-        'body must be {agent, model, prompt, ttlSeconds?, actingFor?}',
-      );
+      throw new ZtError('invalid-argument', 'body must be {agent, model, prompt, ttlSeconds?}');
     try {
       const certificate = await identity.issueToAgent({
         proof: singleHeader(request, 'dpop'),
@@ -46,7 +42,6 @@ export function registerIdentityRoutes(
           model: parseModelBinding(parsed.data.model),
           prompt: parsePromptConfig(parsed.data.prompt),
           ...(parsed.data.ttlSeconds === undefined ? {} : { ttlSeconds: parsed.data.ttlSeconds }),
-          ...(parsed.data.actingFor === undefined ? {} : { actingFor: parsed.data.actingFor }),
         },
       });
       return reply

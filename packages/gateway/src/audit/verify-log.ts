@@ -62,6 +62,14 @@ export async function verifyLog(db: Kysely<Database>, vkey: string): Promise<Log
       lastGood = row.size;
     }
   }
+  const largest = checkpoints.at(-1)?.size ?? 0;
+  if (largest > size) {
+    // A signed checkpoint for a larger tree than the head: the log was rolled back.
+    problems.push({
+      index: size,
+      reason: `a signed checkpoint covers ${largest} entries but the log has ${size}`,
+    });
+  }
   if (head !== undefined) {
     const stored = { size, root: head.root };
     checkSignedTree(head.checkpoint, vkey, stored, good, rootAt, lastGood, problems);

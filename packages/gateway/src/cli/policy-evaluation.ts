@@ -38,7 +38,10 @@ export interface EvalLine {
   policyIds: readonly string[];
 }
 
-const ALL: GrantCheck = { find: async () => 'assumed', consume: async () => true };
+const ALL: GrantCheck = {
+  find: async () => ({ id: 'assumed', humanApproved: false }),
+  consume: async () => true,
+};
 const NONE: GrantCheck = { find: async () => undefined, consume: async () => false };
 const NOT_RECORDED = { append: async (): Promise<number> => -1 };
 

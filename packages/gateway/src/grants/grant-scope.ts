@@ -2,6 +2,7 @@
 // optional argument constraints in a JSON Schema subset. Patterns use `*` as "any characters"
 // within the part it appears in; nothing else is special.
 import { Ajv, type ValidateFunction } from 'ajv';
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { ZtError } from '../errors.js';
 
@@ -87,8 +88,28 @@ export function matchesPattern(pattern: string, value: string): boolean {
   return true;
 }
 
-const ajv = new Ajv({ strict: true, allErrors: false, validateSchema: true });
+// Constraints come from requesters, agents included, and run on every call's arguments: their
+// `pattern`s run on RE2 (linear time, no backtracking), never on the JavaScript regex engine.
+const re2 = Object.assign((source: string, flags: string) => linearRegExp(source, flags), {
+  code: 'linearRegExp',
+});
+const ajv = new Ajv({
+  strict: true,
+  allErrors: false,
+  validateSchema: true,
+  code: { regExp: re2 },
+});
 const compiled = new Map<string, ValidateFunction>();
+const COMPILED_CACHE = 1000;
+
+/** Ajv keys compiled patterns by `toString()`, so each must name its own source. */
+function linearRegExp(
+  source: string,
+  flags: string,
+): { test: (text: string) => boolean; toString: () => string } {
+  const pattern = RE2JS.compile(source, flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0);
+  return { test: (text) => pattern.matcher(text).find(), toString: () => `/${source}/${flags}` };
+}
 
 /** Compiles (and caches) argument constraints; throws grant-invalid on anything outside the subset. */
 export function compileConstraints(schema: unknown): ValidateFunction {
@@ -98,14 +119,30 @@ export function compileConstraints(schema: unknown): ValidateFunction {
   checkKeywords(schema, 0);
   let validate: ValidateFunction;
   try {
-    validate = ajv.compile(schema as object);
+    validate = ajv.compile(closed(schema as Record<string, unknown>));
   } catch (cause) {
     throw new ZtError('grant-invalid', 'grant argument constraints are not a valid JSON Schema', {
       cause,
     });
   }
+  if (compiled.size >= COMPILED_CACHE) {
+    const oldest = compiled.keys().next().value as string;
+    ajv.removeSchema(JSON.parse(oldest) as object);
+    compiled.delete(oldest);
+  }
   compiled.set(key, validate);
   return validate;
+}
+
+/**
+ * Constraints name what is allowed: every declared top-level argument is required and no other
+ * argument may appear, unless the schema says otherwise. Without this, leaving out or renaming a
+ * constrained argument would slip past it.
+ */
+function closed(schema: Record<string, unknown>): Record<string, unknown> {
+  const properties = schema.properties as Record<string, unknown> | undefined;
+  if (properties === undefined) return schema;
+  return { required: Object.keys(properties), additionalProperties: false, ...schema };
 }
 
 function checkKeywords(schema: unknown, depth: number): void {

@@ -64,6 +64,14 @@ export class GrantService {
    * triages it: within the mission and low risk → active at once; risky → pending; outside → denied.
    */
   async request(input: GrantRequest, requestedBy: string): Promise<Grant> {
+    return this.#request(input, requestedBy, 'task');
+  }
+
+  async #request(
+    input: GrantRequest,
+    requestedBy: string,
+    kind: 'task' | 'elevation',
+  ): Promise<Grant> {
     const agent = await this.#identity.agents.get(input.agent);
     if (agent.status !== 'active')
       throw new ZtError(
@@ -113,12 +121,15 @@ export class GrantService {
       privilegedTools: this.#tools.privileged(),
     });
     const now = this.#now();
-    const status =
-      triage.outcome === 'approve' ? 'active' : triage.outcome === 'pending' ? 'pending' : 'denied';
+    // An elevation always waits for a human, whatever the triage says; a denial stays a denial.
+    const outcome =
+      kind === 'elevation' && triage.outcome === 'approve' ? 'pending' : triage.outcome;
+    const status = outcome === 'approve' ? 'active' : outcome === 'pending' ? 'pending' : 'denied';
     const row = {
       id: newId('grt'),
       agent: agent.id,
       mission: mission.id,
+      kind,
       task: input.task,
       purpose: input.purpose ?? '',
       allow: JSON.stringify(allow),
@@ -127,7 +138,8 @@ export class GrantService {
       expires_at: new Date(now.getTime() + ttlSeconds * 1000).toISOString(),
       max_uses: input.maxUses ?? null,
       uses: 0,
-      status,
+      // Inserted not yet in force: it becomes active only after its audit entry is durable.
+      status: status === 'active' ? ('pending' as const) : status,
       requested_by: requestedBy,
       decided_by: status === 'pending' ? null : 'policy',
       decided_at: status === 'pending' ? null : now.toISOString(),
@@ -136,7 +148,8 @@ export class GrantService {
       updated_at: now.toISOString(),
     } as const;
     await this.grants.insert(row);
-    await this.#record('grant.requested', requestedBy, {
+    await this.#recordOrUndo(row.id, 'grant.requested', requestedBy, {
+      kind,
       grant: row.id,
       agent: agent.id,
       status,
@@ -145,6 +158,13 @@ export class GrantService {
       ttlSeconds,
       maxUses: row.max_uses,
     });
+    if (status === 'active') {
+      await this.grants.transition(row.id, ['pending'], 'active', {
+        by: 'policy',
+        at: row.created_at,
+        reason: triage.reason,
+      });
+    }
     return this.grants.get(row.id);
   }
 
@@ -177,26 +197,17 @@ export class GrantService {
     }
   }
 
-  /** Just-in-time elevation: a call that needs approval becomes a pending request for that call. */
+  /**
+   * Just-in-time elevation: a call that a policy sent for approval becomes a pending request for
+   * exactly that call (one use). Only a human approval of it lets the call through.
+   */
   async elevate(agent: string, action: string, tool: string, reason: string): Promise<Grant> {
-    return this.request(
-      {
-        agent,
-        task: `approval for ${action} ${tool}: ${reason}`.slice(0, 1000),
-        allow: [{ action, resource: tool }],
-        maxUses: 1,
-      },
+    const task = `approval for ${action} ${tool}: ${reason}`.slice(0, 1000);
+    return this.#request(
+      { agent, task, allow: [{ action, resource: tool }], maxUses: 1 },
       `agent:${agent}`,
-    ).then(async (grant) => {
-      if (grant.status !== 'active') return grant;
-      // A call that policy flagged for approval never passes without a human, whatever the triage.
-      await this.grants.transition(grant.id, ['active'], 'pending', {
-        by: 'policy',
-        at: this.#now().toISOString(),
-        reason,
-      });
-      return this.grants.get(grant.id);
-    });
+      'elevation',
+    );
   }
 
   /** The guard's view: which grant in force covers a call, and taking one use of it. */
@@ -213,9 +224,17 @@ export class GrantService {
         action: string,
         tool: string,
         args: unknown,
-      ): Promise<string | undefined> => {
+      ): Promise<GrantMatch | undefined> => {
+        // A grant is never in force for an agent that is not active (quarantined, retired).
+        const holder = await this.#identity.agents.get(agent).catch(() => undefined);
+        if (holder?.status !== 'active') return undefined;
         const grants = await this.grants.inForce(agent, this.#now().toISOString());
-        return grants.find((g) => g.allow.some((p) => permits(p, action, tool, args)))?.id;
+        const covering = grants.filter((g) => g.allow.some((p) => permits(p, action, tool, args)));
+        // Prefer a human-approved elevation for this very call: it is what approval policies wait for.
+        const chosen = covering.find((g) => humanApprovedElevation(g)) ?? covering[0];
+        return chosen === undefined
+          ? undefined
+          : { id: chosen.id, humanApproved: humanApprovedElevation(chosen) };
       },
       consume: (id: string): Promise<boolean> => this.grants.consume(id, this.#now().toISOString()),
     };
@@ -285,7 +304,33 @@ export class GrantService {
     }
   }
 
+  /** A request exists only with its audit entry: if that cannot be written, the row goes too. */
+  async #recordOrUndo(
+    id: string,
+    type: string,
+    actor: string,
+    fields: Record<string, unknown>,
+  ): Promise<void> {
+    try {
+      await this.#record(type, actor, fields);
+    } catch (error) {
+      await this.grants.remove(id);
+      throw error;
+    }
+  }
+
   async #record(type: string, actor: string, fields: Record<string, unknown>): Promise<void> {
     await this.#audit.append({ type, actor, ...fields });
   }
+}
+
+/** What the guard learns of the grant covering a call. */
+export interface GrantMatch {
+  readonly id: string;
+  /** An elevation a human approved: it satisfies a policy's `@approval("required")`. */
+  readonly humanApproved: boolean;
+}
+
+function humanApprovedElevation(grant: Grant): boolean {
+  return grant.kind === 'elevation' && grant.decidedBy !== null && grant.decidedBy !== 'policy';
 }

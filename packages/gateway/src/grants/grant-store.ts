@@ -9,6 +9,7 @@ export interface Grant {
   readonly id: string;
   readonly agent: string;
   readonly mission: string;
+  readonly kind: 'task' | 'elevation';
   readonly task: string;
   readonly purpose: string;
   readonly allow: readonly GrantPermission[];
@@ -34,6 +35,11 @@ export class GrantStore {
 
   async insert(row: GrantRow): Promise<void> {
     await this.#db.insertInto('grants').values(row).execute();
+  }
+
+  /** Deletes a grant that never came into force (its request could not be recorded). */
+  async remove(id: string): Promise<void> {
+    await this.#db.deleteFrom('grants').where('id', '=', id).where('uses', '=', 0).execute();
   }
 
   async get(id: string): Promise<Grant> {
@@ -111,6 +117,7 @@ function toGrant(row: GrantRow): Grant {
     id: row.id,
     agent: row.agent,
     mission: row.mission,
+    kind: row.kind,
     task: row.task,
     purpose: row.purpose,
     allow: JSON.parse(row.allow) as GrantPermission[],

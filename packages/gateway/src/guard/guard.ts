@@ -71,7 +71,7 @@ export interface GrantCheck {
     action: GuardAction,
     tool: string,
     args: unknown,
-  ): Promise<string | undefined>;
+  ): Promise<{ readonly id: string; readonly humanApproved: boolean } | undefined>;
   /** False when the grant ended, expired or was used up in the meantime: the call is then denied. */
   consume(grantId: string): Promise<boolean>;
   /** Just-in-time elevation: records a pending request for this call; returns its id. */
@@ -142,7 +142,11 @@ export class Guard {
       };
     }
     const latencyUs = Number(process.hrtime.bigint() - started) / 1000;
-    const recorded = this.#record(request, outcome);
+    const recorded = this.#record(request, outcome).catch((error: unknown) => {
+      throw new ZtError('store-unavailable', 'the decision could not be recorded', {
+        cause: error,
+      });
+    });
     recorded.catch(() => undefined); // the enforcement point observes it; never an unhandled rejection
     return { ...outcome, latencyUs, recorded };
   }
@@ -175,19 +179,31 @@ export class Guard {
       severity: outcome.severity,
       facts,
     };
-    if (outcome.decision === 'approval_required' && this.#options.grants.elevate !== undefined) {
-      const reason = outcome.reasons.join('; ');
-      const pendingRequest = await this.#options.grants.elevate(
-        request.agent.id,
-        request.action,
-        request.tool,
-        reason,
-      );
-      return { ...decided, pendingRequest };
-    }
-    if (outcome.decision !== 'allow' || grant === undefined) return decided;
-    if (await this.#options.grants.consume(grant)) return decided;
+    // A human approved exactly this call (a just-in-time elevation): approval policies are satisfied.
+    const approved = outcome.decision === 'approval_required' && grant?.humanApproved === true;
+    if (outcome.decision === 'approval_required' && !approved)
+      return this.#elevate(request, decided);
+    if ((outcome.decision !== 'allow' && !approved) || grant === undefined) return decided;
+    const allowed = { ...decided, decision: 'allow' as const };
+    if (await this.#options.grants.consume(grant.id))
+      return approved ? { ...allowed, reasons: ['approved by a human'] } : allowed;
     return { ...decided, decision: 'deny', reasons: ['the task grant has ended or is used up'] };
+  }
+
+  /** Just-in-time elevation: a pending request for this call, whose id the agent can wait on. */
+  async #elevate(
+    request: GuardRequest,
+    decided: Omit<GuardDecision, 'latencyUs' | 'recorded'>,
+  ): Promise<Omit<GuardDecision, 'latencyUs' | 'recorded'>> {
+    const elevate = this.#options.grants.elevate;
+    if (elevate === undefined) return decided;
+    const pendingRequest = await elevate(
+      request.agent.id,
+      request.action,
+      request.tool,
+      decided.reasons.join('; '),
+    );
+    return { ...decided, pendingRequest };
   }
 
   /** Steps 1–2: the certificate and proof, then the bindings against what the request carries. */
@@ -245,11 +261,11 @@ export class Guard {
   }
 
   /** Step 6: the decision into the audit log; arguments go beside it, encrypted, as a payload. */
-  #record(
+  async #record(
     request: GuardRequest,
     outcome: Omit<GuardDecision, 'latencyUs' | 'recorded'>,
   ): Promise<number> {
-    const args = request.args === undefined ? undefined : JSON.stringify(request.args);
+    const args = request.args === undefined ? undefined : safeJson(request.args);
     return this.#options.audit.append(
       {
         type: 'guard.decision',
@@ -338,4 +354,13 @@ function failureReason(error: unknown): string {
     return `the call could not be checked (${error.code})`;
   }
   return 'the call could not be checked';
+}
+
+/** Arguments as JSON for the encrypted payload; values JSON cannot carry are marked, not thrown. */
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch {
+    return '"[arguments not representable as JSON]"';
+  }
 }

@@ -48,7 +48,6 @@ export interface IssuanceRequest {
     model: ModelBinding;
     prompt: PromptConfig;
     ttlSeconds?: number;
-    actingFor?: string;
   };
 }
 
@@ -277,7 +276,6 @@ export class IdentityService {
     }
     const options = {
       ...(request.body.ttlSeconds === undefined ? {} : { ttlSeconds: request.body.ttlSeconds }),
-      ...(request.body.actingFor === undefined ? {} : { actingFor: request.body.actingFor }),
     };
     return this.#issueFor(agent, `agent:${agent.id}`, options);
   }

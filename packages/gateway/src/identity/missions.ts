@@ -20,10 +20,10 @@ export const missionInputSchema = z.strictObject({
   purpose: z.string().min(1).max(4000),
   allow: z
     .strictObject({
-      actions: z.array(pattern).max(500).default([]),
+      actions: z.array(pattern).max(500).default(['tools/call']),
       tools: z.array(pattern).max(500).default([]),
     })
-    .default({ actions: [], tools: [] }),
+    .default({ actions: ['tools/call'], tools: [] }),
   dataClasses: z.array(z.string().min(1).max(100)).max(100).default([]),
   budget: z
     .strictObject({

@@ -52,6 +52,12 @@ export interface CedarEngineOptions {
   validatePolicies?: boolean;
   /** Where the Cedar bindings come from (default: the official wasm build, process-wide). */
   runtime?: CedarRuntime;
+  /**
+   * Default true: each request is validated against the schema. A caller that builds every request
+   * itself in the schema's exact shape may turn it off to save its cost; the schema still types
+   * entities and defines action groups, and an ill-typed request still ends in an evaluation error.
+   */
+  validateRequests?: boolean;
 }
 
 /** A validator warning (for example an impossible policy); loading still succeeds. */
@@ -68,6 +74,7 @@ interface Prepared {
   readonly runtime: CedarRuntime;
   readonly id: string;
   readonly hasSchema: boolean;
+  readonly validateRequests: boolean;
   generation: number;
 }
 
@@ -105,6 +112,7 @@ export class CedarEngine {
     entities: CedarJson[],
     warnings: CedarWarning[],
     runtime: CedarRuntime,
+    validateRequests: boolean,
   ) {
     this.#policies = policies;
     this.policyIds = Object.freeze(policyIds);
@@ -115,6 +123,7 @@ export class CedarEngine {
       runtime,
       id: `zt4ai-${randomUUID()}`,
       hasSchema: schema !== undefined,
+      validateRequests,
       generation: -1,
     };
   }
@@ -143,7 +152,15 @@ export class CedarEngine {
         : [];
     const entities = checkEntities(runtime, bindings, input.entities);
 
-    const engine = new CedarEngine(policySet, policyIds, schema, entities, warnings, runtime);
+    const engine = new CedarEngine(
+      policySet,
+      policyIds,
+      schema,
+      entities,
+      warnings,
+      runtime,
+      options.validateRequests !== false,
+    );
     const failure = loadStep(runtime, () => engine.#prepare());
     if (failure !== undefined) {
       throw new ZtError('policy-invalid', `policy set rejected: ${formatErrors(failure, text)}`);
@@ -198,7 +215,7 @@ export class CedarEngine {
         preparsedPolicySetId: this.#prepared.id,
         ...(this.#schema === undefined
           ? { validateRequest: false }
-          : { preparsedSchemaName: this.#prepared.id, validateRequest: true }),
+          : { preparsedSchemaName: this.#prepared.id, validateRequest: this.#prepared.validateRequests }),
       }),
     );
     return interpret(answer);

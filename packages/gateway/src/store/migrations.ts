@@ -125,6 +125,7 @@ const grants: Migration = {
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('agent', 'text', (c) => c.notNull())
       .addColumn('mission', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
       .addColumn('task', 'text', (c) => c.notNull())
       .addColumn('purpose', 'text', (c) => c.notNull())
       .addColumn('allow', 'text', (c) => c.notNull())

@@ -123,6 +123,8 @@ export interface GrantRow {
   id: string;
   agent: string;
   mission: string;
+  /** `task`: requested for a task; `elevation`: one call that a policy sent for approval. */
+  kind: 'task' | 'elevation';
   task: string;
   purpose: string;
   /** JSON: [{action, resource, args?}] */

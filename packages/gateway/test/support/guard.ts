@@ -24,12 +24,17 @@ export const TOOLS: readonly ToolConfig[] = [
 export function grantsFor(pairs: ReadonlyArray<readonly [string, string]>): GrantCheck {
   return {
     find: async (agent, _action, tool) =>
-      pairs.some(([a, t]) => a === agent && t === tool) ? 'grant' : undefined,
+      pairs.some(([a, t]) => a === agent && t === tool)
+        ? { id: 'grant', humanApproved: false }
+        : undefined,
     consume: async () => true,
   };
 }
 
-export const ALL_GRANTED: GrantCheck = { find: async () => 'grant', consume: async () => true };
+export const ALL_GRANTED: GrantCheck = {
+  find: async () => ({ id: 'grant', humanApproved: false }),
+  consume: async () => true,
+};
 
 export async function testGuard(
   audit: AuditLog,
