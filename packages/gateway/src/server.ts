@@ -1,4 +1,5 @@
 // Composition root: the only module that picks concrete drivers and wires components together.
+import { lookup as dnsLookup } from 'node:dns/promises';
 import type { Config } from './config/index.js';
 import { AuditLog, loadLogSigner } from './audit/index.js';
 import { loadShellParser } from './detectors/shell.js';
@@ -152,6 +153,12 @@ async function buildGuard(
     audit,
     authenticator: identity.authenticator,
     binding: { check: (certificate, observed) => identity.checkBinding(certificate, observed) },
+    // Host names in URL arguments are resolved and every answer classified (DNS rebinding).
+    lookup: async (host) =>
+      (await dnsLookup(host, { all: true, verbatim: true })).map((a) => ({
+        address: a.address,
+        family: a.family === 6 ? (6 as const) : (4 as const),
+      })),
     detectorTimeoutMs: config.guard.detectorTimeoutMs,
   });
   return { guard, policies };

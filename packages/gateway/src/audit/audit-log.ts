@@ -227,14 +227,18 @@ export class AuditLog {
     yield ']}\n';
   }
 
-  /** Decrypts a payload by the digest its entry commits to. */
-  readPayload(digest: string): Promise<Uint8Array> {
-    return this.#vault.open(digest);
+  /** Decrypts a payload by the digest its entry commits to; the read itself is audited. */
+  async readPayload(digest: string, actor = 'unspecified'): Promise<Uint8Array> {
+    const payload = await this.#vault.open(digest);
+    await this.append({ type: 'audit.payload.read', actor, digest });
+    return payload;
   }
 
   /** Deletes `agent`'s payload key: its payloads can no longer be read; the log still verifies. */
-  shred(agent: string): Promise<boolean> {
-    return this.#vault.shred(agent);
+  async shred(agent: string, actor = 'unspecified'): Promise<boolean> {
+    const shredded = await this.#vault.shred(agent);
+    await this.append({ type: 'audit.shred', actor, agent, shredded });
+    return shredded;
   }
 
   async #head(): Promise<{ size: number; checkpoint: string } | undefined> {

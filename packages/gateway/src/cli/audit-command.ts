@@ -3,7 +3,7 @@ import { link, open, unlink } from 'node:fs/promises';
 import { Command } from 'commander';
 import { type AuditLog, consistencyProofJson, inclusionProofJson } from '../audit/index.js';
 import { ZtError } from '../errors.js';
-import { commandContext, withControlPlane } from './context.js';
+import { cliActor, commandContext, withControlPlane } from './context.js';
 import { nonNegativeInteger } from './options.js';
 import type { Output } from './output.js';
 import { type Line, readBoundedLines } from './read-lines.js';
@@ -115,7 +115,7 @@ export function auditCommand(): Command {
     .action(async (options: { digest: string }, command: Command) => {
       const { config, output } = commandContext(command);
       const payload = await withControlPlane(config, (plane) =>
-        plane.audit.readPayload(options.digest),
+        plane.audit.readPayload(options.digest, cliActor(command)),
       );
       if (output.json)
         output.result({ digest: options.digest, payload: Buffer.from(payload).toString('base64') });
@@ -129,7 +129,9 @@ export function auditCommand(): Command {
     .requiredOption('--agent <id>', 'agent id')
     .action(async (options: { agent: string }, command: Command) => {
       const { config, output } = commandContext(command);
-      const shredded = await withControlPlane(config, (plane) => plane.audit.shred(options.agent));
+      const shredded = await withControlPlane(config, (plane) =>
+        plane.audit.shred(options.agent, cliActor(command)),
+      );
       output.result(
         { agent: options.agent, shredded },
         shredded ? 'shredded' : 'no key for that agent',

@@ -59,6 +59,8 @@ export interface RegisterInput {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+/** Bounds what drift (agent-presented changes) can pile up for operators to review. */
+const MAX_PENDING_PROFILES = 10;
 
 export class AgentRegistry {
   readonly #db: Kysely<Database>;
@@ -167,6 +169,12 @@ export class AgentRegistry {
         change.mission,
         now,
       );
+      if (rows.filter((r) => r.status === 'pending').length >= MAX_PENDING_PROFILES) {
+        throw new ZtError(
+          'invalid-argument',
+          `the agent already has ${MAX_PENDING_PROFILES} pending profiles`,
+        );
+      }
       const same = rows.find(
         (r) => r.status === 'pending' && toProfile(r).digest === toProfile(candidate).digest,
       );

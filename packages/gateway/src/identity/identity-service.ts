@@ -174,7 +174,15 @@ export class IdentityService {
     actor: string,
   ): Promise<Profile> {
     const agent = await this.agents.get(agentRef);
-    const pending = version ?? (await this.agents.pendingProfile(agent.id))?.version;
+    const pendings = (await this.agents.profiles(agent.id)).filter((p) => p.status === 'pending');
+    if (version === undefined && pendings.length > 1) {
+      // An agent can propose profiles itself (drift); never let one slip in ahead of the reviewed one.
+      throw new ZtError(
+        'invalid-argument',
+        `${pendings.length} profiles are pending: name the reviewed one with --version`,
+      );
+    }
+    const pending = version ?? pendings[0]?.version;
     if (pending === undefined) throw new ZtError('not-found', 'agent has no pending profile');
     const profile = await this.agents.approve(agent.id, pending, actor);
     await this.#changed('identity.profile.approved', actor, {

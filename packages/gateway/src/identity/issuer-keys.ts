@@ -147,6 +147,13 @@ export class IssuerKeys {
       .set({ state: 'revoked' })
       .where('kid', '=', kid)
       .execute();
+    if (row.state === 'next') {
+      // Rotation needs a next key: replace the revoked one.
+      await this.#db
+        .insertInto('identity_issuer_keys')
+        .values(await this.#newKey('next'))
+        .execute();
+    }
     this.#signer = undefined;
   }
 

@@ -4,8 +4,9 @@
 //
 // Syntax: `{{name:type}}`, with type one of
 //   date (YYYY-MM-DD) · datetime (RFC 3339) · integer · number · identifier ([A-Za-z0-9_.-]{1,64})
-//   · enum(a|b|c) · text(N) (1..N characters, no line breaks, no "{{" or "}}")
+//   · enum(a|b|c) · text(N) (1..N characters, no line breaks, no "{" or "}")
 // Everything outside slots must match exactly.
+import { RE2JS } from 're2js';
 import { ZtError } from '../errors.js';
 
 const SLOT = /\{\{([A-Za-z_][A-Za-z0-9_]{0,63}):([a-z]+)(?:\(([^)]*)\))?\}\}/g;
@@ -27,7 +28,7 @@ const TYPE_PATTERNS: Record<string, (arg: string | undefined) => string> = {
     const max = Number(arg);
     if (!Number.isInteger(max) || max < 1 || max > MAX_TEXT_SLOT)
       throw invalid(`text(N) needs 1 ≤ N ≤ ${MAX_TEXT_SLOT}`);
-    return `(?:(?!\\{\\{|\\}\\})[^\\r\\n]){1,${max}}`;
+    return `[^\\r\\n{}]+`; // length checked after the match (RE2 caps repeat counts at 1000)
   },
 };
 
@@ -41,6 +42,8 @@ export interface CompiledTemplate {
 /** Compiles a template; throws ZtError('invalid-argument') on a malformed slot. */
 export function compileTemplate(template: string): CompiledTemplate {
   const slots: string[] = [];
+  /** Longest value of each slot, in slot order (text slots only). */
+  const maxLengths: Array<number | undefined> = [];
   let pattern = '^';
   let last = 0;
   for (const match of template.matchAll(SLOT)) {
@@ -49,14 +52,23 @@ export function compileTemplate(template: string): CompiledTemplate {
     if (build === undefined) throw invalid(`unknown slot type "${type}"`);
     if (slots.includes(name)) throw invalid(`slot "${name}" appears twice`);
     slots.push(name);
+    maxLengths.push(type === 'text' ? Number(arg) : undefined);
     pattern += escapeRegExp(template.slice(last, match.index)) + `(${build(arg)})`;
     last = match.index + whole.length;
   }
   const rest = template.slice(last);
   if (/\{\{|\}\}/.test(template.replace(SLOT, ''))) throw invalid('"{{" or "}}" outside a slot');
   pattern += `${escapeRegExp(rest)}$`;
-  const regex = new RegExp(pattern, 'u');
-  return { template, slots, matches: (text) => regex.test(text) };
+  // Agents supply the text this runs on: RE2 matches in linear time, whatever the slots.
+  const regex = RE2JS.compile(pattern);
+  const matches = (text: string): boolean => {
+    const matcher = regex.matcher(text);
+    if (!matcher.matches()) return false;
+    return maxLengths.every(
+      (max, i) => max === undefined || (matcher.group(i + 1)?.length ?? 0) <= max,
+    );
+  };
+  return { template, slots, matches };
 }
 
 function escapeRegExp(text: string): string {

@@ -24,25 +24,38 @@ export interface SecuritySnapshot {
   readonly verificationKeys: Jwks;
 }
 
+/** Even without a change notification, the state is reloaded this often. */
+const MAX_SNAPSHOT_AGE_MS = 5000;
+
 export class SecurityState {
   readonly #store: Store;
   readonly #keys: IssuerKeys;
-  #snapshot: { token: string; value: SecuritySnapshot } | undefined;
-  #loading: Promise<SecuritySnapshot> | undefined;
+  #snapshot: { token: string; loadedAt: number; value: SecuritySnapshot } | undefined;
+  #loading: { token: string; promise: Promise<SecuritySnapshot> } | undefined;
 
   constructor(store: Store, keys: IssuerKeys) {
     this.#store = store;
     this.#keys = keys;
   }
 
-  /** The current snapshot; reloads from the store when anything may have changed. */
+  /**
+   * The current snapshot; reloads from the store when anything may have changed, and at least every
+   * MAX_SNAPSHOT_AGE_MS in case a change notification was lost. A load that began under another
+   * token is never reused: it may predate the change the new token announces.
+   */
   async current(): Promise<SecuritySnapshot> {
     const token = this.#store.changeToken();
-    if (this.#snapshot?.token === token) return this.#snapshot.value;
-    this.#loading ??= this.#load(token).finally(() => {
-      this.#loading = undefined;
-    });
-    return this.#loading;
+    const snapshot = this.#snapshot;
+    if (snapshot?.token === token && Date.now() - snapshot.loadedAt < MAX_SNAPSHOT_AGE_MS)
+      return snapshot.value;
+    if (this.#loading?.token === token) return this.#loading.promise;
+    const loading = { token, promise: this.#load(token) };
+    this.#loading = loading;
+    try {
+      return await loading.promise;
+    } finally {
+      if (this.#loading === loading) this.#loading = undefined;
+    }
   }
 
   async #load(token: string): Promise<SecuritySnapshot> {
@@ -83,7 +96,7 @@ export class SecurityState {
         ],
       },
     };
-    this.#snapshot = { token, value };
+    this.#snapshot = { token, loadedAt: Date.now(), value };
     return value;
   }
 }

@@ -215,7 +215,10 @@ export class CedarEngine {
         preparsedPolicySetId: this.#prepared.id,
         ...(this.#schema === undefined
           ? { validateRequest: false }
-          : { preparsedSchemaName: this.#prepared.id, validateRequest: this.#prepared.validateRequests }),
+          : {
+              preparsedSchemaName: this.#prepared.id,
+              validateRequest: this.#prepared.validateRequests,
+            }),
       }),
     );
     return interpret(answer);

@@ -40,7 +40,7 @@ export async function signBundle(
   if (typeof input.privateJwk.d !== 'string')
     throw new ZtError('invalid-argument', 'signing needs the private key (JWK with "d")');
   const files = Object.fromEntries(
-    cedarFiles(dir).map((file) => [file, fileDigest(join(dir, file))]),
+    [...readFiles(dir, cedarFiles(dir))].map(([file, bytes]) => [file, digest(bytes)]),
   );
   const manifest = parseManifest({ name: input.name, version: input.version, files });
   const kid = await calculateJwkThumbprint(input.privateJwk);
@@ -71,17 +71,18 @@ export async function loadSignedBundle(
   );
   const manifest = parseManifest(parseJson(manifestText));
   const signedBy = await verifyManifestSignature(signature, manifest, trustedKeys);
-  checkFiles(dir, manifest);
-  return { manifest, signedBy, policies: parseBundlePolicies(dir, manifest) };
+  // Each file is read once: the bytes whose digest is checked are the bytes that are parsed.
+  const contents = readFiles(dir, Object.keys(manifest.files));
+  checkFiles(dir, manifest, contents);
+  return { manifest, signedBy, policies: parseBundlePolicies(manifest, contents) };
 }
 
 /** Parses a bundle without any signature (development mode only; the caller logs a warning). */
 export function loadUnsignedBundle(dir: string): PolicyBundle {
-  const files = Object.fromEntries(
-    cedarFiles(dir).map((file) => [file, fileDigest(join(dir, file))]),
-  );
+  const contents = readFiles(dir, cedarFiles(dir));
+  const files = Object.fromEntries([...contents].map(([file, bytes]) => [file, digest(bytes)]));
   const manifest: BundleManifest = { name: 'unsigned', version: '0', files };
-  return { manifest, signedBy: undefined, policies: parseBundlePolicies(dir, manifest) };
+  return { manifest, signedBy: undefined, policies: parseBundlePolicies(manifest, contents) };
 }
 
 async function verifyManifestSignature(
@@ -115,25 +116,45 @@ async function verifyManifestSignature(
   throw invalid();
 }
 
-function checkFiles(dir: string, manifest: BundleManifest): void {
-  const present = cedarFiles(dir);
+function readFiles(dir: string, files: readonly string[]): Map<string, Buffer> {
+  return new Map(
+    files.map((file) => [
+      file,
+      Buffer.from(
+        readBounded(join(dir, file), 'bundle-invalid', `${file} is missing or unreadable`),
+        'utf8',
+      ),
+    ]),
+  );
+}
+
+function checkFiles(
+  dir: string,
+  manifest: BundleManifest,
+  contents: ReadonlyMap<string, Buffer>,
+): void {
   const listed = Object.keys(manifest.files);
-  const extra = present.find((file) => !listed.includes(file));
+  const extra = cedarFiles(dir).find((file) => !listed.includes(file));
   if (extra !== undefined)
     throw new ZtError('bundle-invalid', `${extra} is not listed in the signed manifest`);
-  for (const [file, digest] of Object.entries(manifest.files)) {
-    if (!present.includes(file)) throw new ZtError('bundle-invalid', `${file} is missing`);
-    if (fileDigest(join(dir, file)) !== digest)
+  for (const [file, expected] of Object.entries(manifest.files)) {
+    const bytes = contents.get(file);
+    if (bytes === undefined) throw new ZtError('bundle-invalid', `${file} is missing`);
+    if (digest(bytes) !== expected) {
       throw new ZtError('bundle-signature-invalid', `${file} does not match the signed manifest`);
+    }
   }
 }
 
-function parseBundlePolicies(dir: string, manifest: BundleManifest): SourcePolicy[] {
+function parseBundlePolicies(
+  manifest: BundleManifest,
+  contents: ReadonlyMap<string, Buffer>,
+): SourcePolicy[] {
   const policies = Object.keys(manifest.files)
     .sort()
     .flatMap((file) =>
       parsePolicySource(
-        readBounded(join(dir, file), 'bundle-invalid', `${file} is unreadable`),
+        (contents.get(file) as Buffer).toString('utf8'),
         file,
         `${manifest.name}/${file}#`,
       ),
@@ -168,8 +189,8 @@ export function cedarFiles(dir: string): string[] {
   return found.sort();
 }
 
-function fileDigest(path: string): string {
-  return `sha256:${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
+function digest(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 function readBounded(

@@ -12,6 +12,8 @@ const LOCK_IDS: Record<StoreLock, number> = { 'audit-sequencer': 0x7a74_0001 };
 const INT8_OID = 20;
 const POOL_SIZE = 10;
 const RECONNECT_MS = 1000;
+const HEARTBEAT_MS = 5000;
+const HEARTBEAT_TIMEOUT_MS = 3000;
 
 export interface PostgresStoreOptions {
   /** Schema to create and use (tests use a fresh one per run); defaults to the server's search_path. */
@@ -91,15 +93,25 @@ async function listenForChanges(url: string, schema: string | undefined): Promis
   let connected = false;
   let closed = false;
   let client: pg.Client | undefined;
+  const down = (): void => {
+    connected = false;
+    counter += 1;
+    const lost = client;
+    client = undefined;
+    void lost?.end().catch(() => undefined);
+    if (!closed) setTimeout(reconnect, RECONNECT_MS).unref();
+  };
   const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+    const next = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+    });
     next.on('notification', () => {
       counter += 1;
     });
     next.on('error', () => {
-      connected = false;
-      counter += 1;
-      if (!closed) setTimeout(() => void connect().catch(() => undefined), RECONNECT_MS).unref();
+      if (client === next) down();
     });
     await next.connect();
     await next.query(`listen "${channel}"`);
@@ -107,6 +119,28 @@ async function listenForChanges(url: string, schema: string | undefined): Promis
     connected = true;
     counter += 1;
   };
+  // Retries until the listener is back; until then the token moves on every read.
+  const reconnect = (): void => {
+    if (closed || client !== undefined) return;
+    connect().catch(() => {
+      if (!closed) setTimeout(reconnect, RECONNECT_MS).unref();
+    });
+  };
+  // A half-open connection raises no error: a heartbeat query that does not come back in time
+  // counts as a lost listener.
+  const heartbeat = setInterval(() => {
+    const current = client;
+    if (current === undefined) return;
+    const timeout = setTimeout(() => {
+      if (client === current) down();
+    }, HEARTBEAT_TIMEOUT_MS).unref();
+    current
+      .query('select 1')
+      .catch(() => {
+        if (client === current) down();
+      })
+      .finally(() => clearTimeout(timeout));
+  }, HEARTBEAT_MS).unref();
   await connect();
   return {
     channel,
@@ -116,6 +150,7 @@ async function listenForChanges(url: string, schema: string | undefined): Promis
     },
     close: async () => {
       closed = true;
+      clearInterval(heartbeat);
       await client?.end().catch(() => undefined);
     },
   };
