@@ -433,7 +433,12 @@ describe.concurrent('zt4ai audit: results', () => {
     expect(shred).toMatchObject({ code: 0, stdout: 'shredded\n' });
     expectFailure(await log.audit(['payload', '--digest', digest]), 'payload-shredded');
     await log.withPlane(async (plane) => {
-      expect(await plane.audit.verify()).toMatchObject({ ok: true, size: 1 });
+      // the read and the shredding are audit entries of their own
+      expect(await plane.audit.verify()).toMatchObject({ ok: true, size: 3 });
+      const types = (await plane.audit.entries(1, 2)).map(
+        (e) => (JSON.parse(e.entry) as { type: string }).type,
+      );
+      expect(types).toEqual(['audit.payload.read', 'audit.shred']);
     });
   });
 });
