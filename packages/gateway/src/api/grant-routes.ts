@@ -21,6 +21,7 @@ const requestBody = z.strictObject({
   ttlSeconds: z.number().int().positive().optional(),
   maxUses: z.number().int().positive().optional(),
   labels: z.array(z.string().min(1).max(100)).max(50).optional(),
+  budget: z.strictObject({ limit: z.number().nonnegative(), currency: z.string() }).optional(),
 });
 const MAX_WAIT_SECONDS = 60;
 
@@ -59,7 +60,7 @@ export function registerGrantRoutes(
         'grant-invalid',
         'body must be {task, allow, purpose?, ttlSeconds?, maxUses?, labels?}',
       );
-    const { task, purpose, allow, ttlSeconds, maxUses, labels } = body.data;
+    const { task, purpose, allow, ttlSeconds, maxUses, labels, budget } = body.data;
     const grant = await grants.request(
       {
         agent,
@@ -69,6 +70,7 @@ export function registerGrantRoutes(
         ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
         ...(maxUses === undefined ? {} : { maxUses }),
         ...(labels === undefined ? {} : { labels }),
+        ...(budget === undefined ? {} : { budget }),
       },
       `agent:${agent}`,
     );

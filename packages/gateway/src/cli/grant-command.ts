@@ -21,6 +21,8 @@ export function grantCommand(): Command {
     .option('--ttl <seconds>', 'lifetime (at most the mission allows)', nonNegativeInteger('--ttl'))
     .option('--max-uses <n>', 'number of calls the grant allows', nonNegativeInteger('--max-uses'))
     .option('--label <labels...>', 'data classes the grant may touch')
+    .option('--budget <amount>', 'spending the grant allows (in the mission currency)', parseFloat)
+    .option('--currency <code>', 'currency of --budget', 'USD')
     .action(
       async (
         options: {
@@ -31,6 +33,8 @@ export function grantCommand(): Command {
           ttl?: number;
           maxUses?: number;
           label?: string[];
+          budget?: number;
+          currency: string;
         },
         command: Command,
       ) => {
@@ -45,6 +49,9 @@ export function grantCommand(): Command {
               ...(options.ttl === undefined ? {} : { ttlSeconds: options.ttl }),
               ...(options.maxUses === undefined ? {} : { maxUses: options.maxUses }),
               ...(options.label === undefined ? {} : { labels: options.label }),
+              ...(options.budget === undefined
+                ? {}
+                : { budget: { limit: options.budget, currency: options.currency } }),
             },
             cliActor(command),
           ),

@@ -24,6 +24,8 @@ export interface GrantRequest {
   readonly ttlSeconds?: number;
   readonly maxUses?: number;
   readonly labels?: readonly string[];
+  /** Spending the grant allows; at most what the mission's budget allows. */
+  readonly budget?: { readonly limit: number; readonly currency: string };
 }
 
 export interface ToolKnowledge {
@@ -108,6 +110,7 @@ export class GrantService {
       throw new ZtError('grant-invalid', 'a grant needs a task of 1 to 1000 characters');
     }
     const labels = [...new Set(input.labels ?? [])];
+    const budget = checkBudget(input.budget, mission.manifest.budget);
     const triage = triageGrant({
       allow,
       ttlSeconds,
@@ -138,6 +141,7 @@ export class GrantService {
       expires_at: new Date(now.getTime() + ttlSeconds * 1000).toISOString(),
       max_uses: input.maxUses ?? null,
       uses: 0,
+      budget: budget === undefined ? null : JSON.stringify(budget),
       // Inserted not yet in force: it becomes active only after its audit entry is durable.
       status: status === 'active' ? ('pending' as const) : status,
       requested_by: requestedBy,
@@ -333,4 +337,24 @@ export interface GrantMatch {
 
 function humanApprovedElevation(grant: Grant): boolean {
   return grant.kind === 'elevation' && grant.decidedBy !== null && grant.decidedBy !== 'policy';
+}
+
+function checkBudget(
+  budget: GrantRequest['budget'],
+  mission: { limit: number; currency: string } | undefined,
+): { limit: number; currency: string } | undefined {
+  if (budget === undefined) return undefined;
+  if (!Number.isFinite(budget.limit) || budget.limit < 0 || !/^[A-Z]{3}$/.test(budget.currency)) {
+    throw new ZtError('grant-invalid', 'budget must be {limit ≥ 0, currency: ISO 4217 code}');
+  }
+  if (
+    mission !== undefined &&
+    (budget.currency !== mission.currency || budget.limit > mission.limit)
+  ) {
+    throw new ZtError(
+      'grant-invalid',
+      `the mission's budget is ${mission.limit} ${mission.currency}`,
+    );
+  }
+  return { limit: budget.limit, currency: budget.currency };
 }

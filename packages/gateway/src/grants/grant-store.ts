@@ -18,6 +18,7 @@ export interface Grant {
   readonly expiresAt: string;
   readonly maxUses: number | null;
   readonly uses: number;
+  readonly budget: { readonly limit: number; readonly currency: string } | null;
   readonly status: GrantStatus;
   readonly requestedBy: string;
   readonly decidedBy: string | null;
@@ -126,6 +127,8 @@ function toGrant(row: GrantRow): Grant {
     expiresAt: row.expires_at,
     maxUses: row.max_uses,
     uses: row.uses,
+    budget:
+      row.budget === null ? null : (JSON.parse(row.budget) as { limit: number; currency: string }),
     status: row.status,
     requestedBy: row.requested_by,
     decidedBy: row.decided_by,

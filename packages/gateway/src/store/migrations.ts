@@ -134,6 +134,7 @@ const grants: Migration = {
       .addColumn('expires_at', 'text', (c) => c.notNull())
       .addColumn('max_uses', 'integer')
       .addColumn('uses', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('budget', 'text')
       .addColumn('status', 'text', (c) => c.notNull())
       .addColumn('requested_by', 'text', (c) => c.notNull())
       .addColumn('decided_by', 'text')

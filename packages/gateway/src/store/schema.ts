@@ -135,6 +135,8 @@ export interface GrantRow {
   expires_at: string;
   max_uses: number | null;
   uses: number;
+  /** JSON {limit, currency}: spending the grant allows (enforced where costs arise). */
+  budget: string | null;
   status: GrantStatus;
   requested_by: string;
   decided_by: string | null;
