@@ -34,6 +34,7 @@ export class AgentAuthenticator {
   readonly #options: AuthenticatorOptions;
   readonly #verifier: CertificateVerifier;
   #keys: string | undefined;
+  #seen: SecuritySnapshot | undefined;
 
   constructor(state: SecurityState, options: AuthenticatorOptions) {
     this.#state = state;
@@ -76,6 +77,8 @@ export class AgentAuthenticator {
 
   async #snapshot(): Promise<SecuritySnapshot> {
     const snapshot = await this.#state.current();
+    if (snapshot === this.#seen) return snapshot;
+    this.#seen = snapshot;
     // Reloads of the security state make a new key-set object each time; only a real change of
     // keys may empty the verified-certificate cache.
     const keys = keySetFingerprint(snapshot.verificationKeys);

@@ -170,9 +170,18 @@ function checkProofClaims(p: JsonObject): ProofClaims {
   return { htm, htu, iat, jti, ath, nonce };
 }
 
+const ATH_CACHE_SIZE = 10_000;
+const athCache = new Map<string, string>();
+
 /** `ath`: base64url of SHA-256 of the ASCII certificate (RFC 9449 §4.2). */
 export function accessTokenHash(certificate: string): string {
-  return base64urlEncode(sha256(utf8ToBytes(certificate)));
+  const cached = athCache.get(certificate);
+  if (cached !== undefined) return cached;
+  const ath = base64urlEncode(sha256(utf8ToBytes(certificate)));
+  // A gateway sees the same certificate on every call until it expires: hash it once.
+  if (athCache.size >= ATH_CACHE_SIZE) athCache.delete(athCache.keys().next().value as string);
+  athCache.set(certificate, ath);
+  return ath;
 }
 
 /** Step: the proof was made for this request and this certificate. */
