@@ -4,7 +4,7 @@ import type { Config } from './config/index.js';
 import { AuditLog, loadLogSigner } from './audit/index.js';
 import { loadShellParser } from './detectors/shell.js';
 import { GrantService } from './grants/index.js';
-import { Guard } from './guard/index.js';
+import { type DetectionSettings, Guard, type ToolConfig } from './guard/index.js';
 import { IdentityService } from './identity/index.js';
 import { type LoadedPolicies, loadPolicies, readTrustedKeys } from './policy/load-policies.js';
 import { newSymmetricKeyText, parseSymmetricKey, readOrCreateSecret } from './secrets/index.js';
@@ -142,13 +142,7 @@ async function buildGuard(
   });
   const guard = new Guard({
     policies: () => policies.set,
-    tools: new Map(config.tools.map((tool) => [tool.name, tool])),
-    detection: {
-      egress: config.guard.egress,
-      pathRoots: config.guard.pathRoots,
-      shell: await loadShellParser(),
-      knownTools: config.tools.map((tool) => tool.name),
-    },
+    ...(await guardInputs(config)),
     grants: grants.check(),
     audit,
     authenticator: identity.authenticator,
@@ -162,4 +156,19 @@ async function buildGuard(
     detectorTimeoutMs: config.guard.detectorTimeoutMs,
   });
   return { guard, policies };
+}
+
+/** What every guard built from `config` shares: the configured tools and the detectors' settings. */
+export async function guardInputs(
+  config: Config,
+): Promise<{ tools: Map<string, ToolConfig>; detection: DetectionSettings }> {
+  return {
+    tools: new Map(config.tools.map((tool) => [tool.name, tool])),
+    detection: {
+      egress: config.guard.egress,
+      pathRoots: config.guard.pathRoots,
+      shell: await loadShellParser(),
+      knownTools: config.tools.map((tool) => tool.name),
+    },
+  };
 }

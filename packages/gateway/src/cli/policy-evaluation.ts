@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../config/index.js';
 import { SessionTaint } from '../detectors/labels.js';
-import { loadShellParser } from '../detectors/shell.js';
 import { ZtError } from '../errors.js';
 import { type GrantCheck, Guard, type GuardDecision } from '../guard/index.js';
 import { loadPolicies } from '../policy/load-policies.js';
+import { guardInputs } from '../server.js';
 import { withControlPlane } from './context.js';
 import { readDataFile, readTextFile } from './read-input-file.js';
 
@@ -58,13 +58,7 @@ export async function offlineGuard(
   });
   return new Guard({
     policies: () => set,
-    tools: new Map(config.tools.map((tool) => [tool.name, tool])),
-    detection: {
-      egress: config.guard.egress,
-      pathRoots: config.guard.pathRoots,
-      shell: await loadShellParser(),
-      knownTools: config.tools.map((tool) => tool.name),
-    },
+    ...(await guardInputs(config)),
     grants,
     audit: NOT_RECORDED,
   });
