@@ -1,7 +1,7 @@
 // Audit-log benchmark: durable appends (SQLite, PostgreSQL), proofs and verify at 1M entries, and the AGT AuditLogger peer.
 import { Buffer } from 'node:buffer';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuditLogger } from '@microsoft/agent-governance-sdk';
@@ -12,14 +12,9 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../packages/verify/dist/index.js';
+import { cpuSeconds, machine, median, positiveIntEnv as int, summarize } from './support.js';
 
 // Sizes can be lowered for a quick try (e.g. BENCH_TOTAL=100000); the published figures use the defaults.
-const int = (name, fallback) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isSafeInteger(value) || value < 1)
-    throw new TypeError(`${name} must be a positive integer`);
-  return value;
-};
 const SQLITE_N = int('BENCH_SQLITE_N', 200_000);
 const PG_N = int('BENCH_PG_N', 50_000);
 const ROUNDS = int('BENCH_ROUNDS', 3);
@@ -102,17 +97,6 @@ function peerEntry(event) {
 // ---------------------------------------------------------------------------------------------
 // Measurement helpers.
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
-}
-
-function summarize(latencies) {
-  const sorted = Float64Array.from(latencies).sort();
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) };
-}
-
 /**
  * Appends events [from, to) keeping `window` appends in flight; records each append's latency
  * (submit → index resolved, i.e. durable) when `latencies` is given.
@@ -169,12 +153,6 @@ async function throughput(audit, from, count, events) {
   return { count, seconds, cpu, perS: count / seconds, ...summarize(latencies) };
 }
 
-/** This process's CPU time (user + system) since `start`, in seconds. */
-function cpuSeconds(start) {
-  const { user, system } = process.cpuUsage(start);
-  return (user + system) / 1e6;
-}
-
 async function timeEach(n, fn) {
   const times = new Float64Array(n);
   const results = [];
@@ -184,23 +162,6 @@ async function timeEach(n, fn) {
     times[k] = performance.now() - t0;
   }
   return { results, ...summarize(times), mean: times.reduce((a, b) => a + b, 0) / n };
-}
-
-function machine() {
-  let cpu = 'unknown';
-  try {
-    cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpu;
-  } catch {
-    // not Linux: keep "unknown"
-  }
-  const load = loadavg()[0].toFixed(2);
-  return {
-    cores: availableParallelism(),
-    cpu,
-    node: process.version,
-    date: new Date().toISOString(),
-    load,
-  };
 }
 
 const config = (dataDir, databaseUrl) =>
@@ -215,12 +176,6 @@ const config = (dataDir, databaseUrl) =>
 
 /** Events [from, from + count), generated before a timed phase so generation is not timed. */
 const segment = (from, count) => Array.from({ length: count }, (_, k) => eventAt(from + k));
-
-const median = (values) => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 /** The median of each figure over rounds, and the spread of the rates. */
 const overRounds = (rounds) => ({

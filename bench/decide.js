@@ -1,6 +1,6 @@
 // Decision benchmark: Guard.decide (detectors, grants, Cedar policies) at 10–10,000 policies, and the AGT PolicyEngine peer with equivalent rules.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ConflictResolutionStrategy, PolicyEngine } from '@microsoft/agent-governance-sdk';
@@ -10,14 +10,9 @@ import { loadConfig, openControlPlane } from '../packages/gateway/dist/index.js'
 import { baselinePolicies, zt4aiSchema } from '../packages/gateway/dist/policy/baseline.js';
 import { PolicySet } from '../packages/gateway/dist/policy/policy-set.js';
 import { parsePolicySource } from '../packages/gateway/dist/policy/policy-source.js';
+import { cpuSeconds, machine, median, positiveIntEnv as int, summarize } from './support.js';
 
 // Sizes can be lowered for a quick try (e.g. BENCH_N=500); the published figures use the defaults.
-const int = (name, fallback) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isSafeInteger(value) || value < 1)
-    throw new TypeError(`${name} must be a positive integer`);
-  return value;
-};
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000,10000').split(',').map(Number);
 const ROUNDS = int('BENCH_ROUNDS', 3);
 const N = int('BENCH_N', 3_000); // timed decisions per size, variant and round
@@ -33,52 +28,6 @@ const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1).padSt
 
 // ---------------------------------------------------------------------------------------------
 // Measurement helpers.
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
-}
-
-/** p50/p99/max/mean of latencies given in µs. */
-function summarize(latenciesUs) {
-  const sorted = Float64Array.from(latenciesUs).sort();
-  const sum = sorted.reduce((a, b) => a + b, 0);
-  return {
-    n: sorted.length,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    max: sorted.at(-1),
-    mean: sum / sorted.length,
-  };
-}
-
-const median = (values) => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
-function cpuSeconds(start) {
-  const { user, system } = process.cpuUsage(start);
-  return (user + system) / 1e6;
-}
-
-function machine() {
-  let cpu = 'unknown';
-  try {
-    cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpu;
-  } catch {
-    // not Linux: keep "unknown"
-  }
-  return {
-    cores: availableParallelism(),
-    cpu,
-    node: process.version,
-    date: new Date().toISOString(),
-    load: loadavg()[0].toFixed(2),
-  };
-}
 
 const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 const fmtUs = (n) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));

@@ -1,21 +1,25 @@
 // Identity benchmark: certificate + proof verifications (warm, concurrent, cold), revocation on next use, issuances, and the AGT AgentIdentity peer.
 import { Buffer } from 'node:buffer';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AgentIdentity } from '@microsoft/agent-governance-sdk';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { loadConfig, openControlPlane } from '../packages/gateway/dist/index.js';
+import {
+  cpuSeconds,
+  machine,
+  median,
+  positiveIntEnv as int,
+  summarize as summarizeValues,
+} from './support.js';
+
+/** p50/p99/max/mean in µs of latencies measured in ms. */
+const summarize = (latenciesMs) => summarizeValues(latenciesMs, 1000);
 
 // Sizes can be lowered for a quick try (e.g. BENCH_VERIFY_N=1000); the published figures use the defaults.
-const int = (name, fallback) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isSafeInteger(value) || value < 1)
-    throw new TypeError(`${name} must be a positive integer`);
-  return value;
-};
 const AGENTS = int('BENCH_AGENTS', 100);
 const ROUNDS = int('BENCH_ROUNDS', 3);
 const VERIFY_N = int('BENCH_VERIFY_N', 10_000); // per round, sequential, warm certificate cache
@@ -44,53 +48,6 @@ const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1).padSt
 
 // ---------------------------------------------------------------------------------------------
 // Measurement helpers.
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
-}
-
-/** p50/p99/max in µs of latencies given in ms, and the mean. */
-function summarize(latenciesMs) {
-  const sorted = Float64Array.from(latenciesMs, (ms) => ms * 1000).sort();
-  const sum = sorted.reduce((a, b) => a + b, 0);
-  return {
-    n: sorted.length,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    max: sorted.at(-1),
-    mean: sum / sorted.length,
-  };
-}
-
-const median = (values) => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
-/** This process's CPU time (user + system) since `start`, in seconds. */
-function cpuSeconds(start) {
-  const { user, system } = process.cpuUsage(start);
-  return (user + system) / 1e6;
-}
-
-function machine() {
-  let cpu = 'unknown';
-  try {
-    cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpu;
-  } catch {
-    // not Linux: keep "unknown"
-  }
-  return {
-    cores: availableParallelism(),
-    cpu,
-    node: process.version,
-    date: new Date().toISOString(),
-    load: loadavg()[0].toFixed(2),
-  };
-}
 
 /** Runs `count` calls of `fn(i)` keeping `window` in flight; resolves with each call's latency (ms). */
 function drive(count, window, fn) {

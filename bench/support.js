@@ -1,0 +1,61 @@
+// Helpers every benchmark shares: settings from the environment, percentiles, CPU time and a
+// description of the machine (benchmarks report medians and ratios measured in the same run).
+import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+
+/** A positive integer from environment variable `name`, or `fallback`. */
+export function positiveIntEnv(name, fallback) {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new TypeError(`${name} must be a positive integer`);
+  return value;
+}
+
+/** The p-th percentile (nearest rank) of ascending `sorted`. */
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+/** n, p50, p99, max and mean of `values`, each multiplied by `scale` (e.g. 1000 for ms → µs). */
+export function summarize(values, scale = 1) {
+  const sorted = Float64Array.from(values, (v) => v * scale).sort();
+  const sum = sorted.reduce((a, b) => a + b, 0);
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1),
+    mean: sum / sorted.length,
+  };
+}
+
+export function median(values) {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** This process's CPU time (user + system) since `start`, in seconds. */
+export function cpuSeconds(start) {
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / 1e6;
+}
+
+/** Cores, CPU model, Node version, date and 1-minute load average. */
+export function machine() {
+  let cpu = 'unknown';
+  try {
+    cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpu;
+  } catch {
+    // not Linux: keep "unknown"
+  }
+  return {
+    cores: availableParallelism(),
+    cpu,
+    node: process.version,
+    date: new Date().toISOString(),
+    load: loadavg()[0].toFixed(2),
+  };
+}
