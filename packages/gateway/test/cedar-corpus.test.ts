@@ -1,9 +1,6 @@
 // Cedar's own integration tests (handwritten + generated corpus) through our engine wrapper.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { isLosslessNumber } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,36 +8,18 @@ import { CedarEngine } from '../src/policy/cedar-engine.js';
 import type { CedarDecision, CedarRequest } from '../src/policy/cedar-engine.js';
 import { parseJsonLossless } from '../src/policy/lossless-json.js';
 import { ZtError } from '../src/errors.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const vectorsDir = process.env['ZT4AI_VECTORS_DIR'] ?? path.resolve(repoRoot, '../shared/vectors');
-const cedarDir = path.join(vectorsDir, 'cedar');
+import {
+  CEDAR_DIR,
+  extractCorpus,
+  listVectorFiles,
+  type VectorTest,
+} from './support/cedar-vectors.js';
 
 /**
  * Every DIFFERENTIAL_STRIDE-th corpus file is also run through the official stateless call (which
  * parses schema and policies on every request, hence a sample: ~250 files, ~2,000 requests).
  */
 const DIFFERENTIAL_STRIDE = 32;
-
-interface VectorRequest {
-  description: string;
-  principal: { type: string; id: string };
-  action: { type: string; id: string };
-  resource: { type: string; id: string };
-  context: Record<string, unknown>;
-  validateRequest?: boolean;
-  decision: 'allow' | 'deny';
-  reason: string[];
-  errors: string[];
-}
-
-interface VectorTest {
-  policies: string;
-  entities: string;
-  schema: string;
-  shouldValidate: boolean;
-  requests: VectorRequest[];
-}
 
 interface Counts {
   files: number;
@@ -185,16 +164,6 @@ function runVector(baseDir: string, file: string, counts: Counts, differential: 
   return failures;
 }
 
-function listJson(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir)) {
-    const full = path.join(dir, entry);
-    if (statSync(full).isDirectory()) out.push(...listJson(full));
-    else if (entry.endsWith('.json') && !entry.endsWith('.entities.json')) out.push(full);
-  }
-  return out.sort();
-}
-
 function emptyCounts(): Counts {
   return {
     files: 0,
@@ -211,26 +180,26 @@ function emptyCounts(): Counts {
 const CORPUS_SLICES = 8;
 
 describe('Cedar integration tests through CedarEngine', () => {
-  let corpusDir: string;
+  let corpusDir = '';
+  let removeCorpus = (): void => undefined;
   let corpusFiles: string[] = [];
   const corpus = emptyCounts();
   const corpusFailures: string[] = [];
   let corpusMs = 0;
 
   beforeAll(() => {
-    corpusDir = mkdtempSync(path.join(tmpdir(), 'zt4ai-cedar-corpus-'));
-    execFileSync('tar', ['-xzf', path.join(cedarDir, 'corpus-tests.tar.gz'), '-C', corpusDir]);
-    corpusFiles = listJson(path.join(corpusDir, 'corpus-tests'));
+    ({ dir: corpusDir, remove: removeCorpus } = extractCorpus('zt4ai-cedar-corpus-'));
+    corpusFiles = listVectorFiles(path.join(corpusDir, 'corpus-tests'));
   });
 
   afterAll(() => {
-    if (corpusDir) rmSync(corpusDir, { recursive: true, force: true });
+    removeCorpus();
   }, 180_000);
 
   it('handwritten tests: every decision, reason and error set matches', () => {
     const counts = emptyCounts();
-    const failures = listJson(path.join(cedarDir, 'tests')).flatMap((file) =>
-      runVector(cedarDir, file, counts, true),
+    const failures = listVectorFiles(path.join(CEDAR_DIR, 'tests')).flatMap((file) =>
+      runVector(CEDAR_DIR, file, counts, true),
     );
     console.log('cedar handwritten:', counts);
     expect(failures).toEqual([]);

@@ -3,11 +3,8 @@
 // policy text (Cedar's own ids policy0, policy1, …). Same decisions and determining policies on the
 // Cedar corpus (handwritten tests + a deterministic sample of the generated corpus) and on random
 // policy sets and requests.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZtError } from '../src/errors.js';
@@ -18,29 +15,15 @@ import { PolicySet } from '../src/policy/policy-set.js';
 import type { PolicyOutcome } from '../src/policy/policy-set.js';
 import { parsePolicySource } from '../src/policy/policy-source.js';
 import type { SourcePolicy } from '../src/policy/policy-source.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const vectorsDir = process.env['ZT4AI_VECTORS_DIR'] ?? path.resolve(repoRoot, '../shared/vectors');
-const cedarDir = path.join(vectorsDir, 'cedar');
+import {
+  CEDAR_DIR,
+  extractCorpus,
+  listVectorFiles,
+  type VectorTest,
+} from './support/cedar-vectors.js';
 
 /** Every CORPUS_STRIDE-th generated corpus file (sorted by name) is run: ~980 of ~7,800. */
 const CORPUS_STRIDE = 8;
-
-interface VectorRequest {
-  description: string;
-  principal: { type: string; id: string };
-  action: { type: string; id: string };
-  resource: { type: string; id: string };
-  context: Record<string, unknown>;
-}
-
-interface VectorTest {
-  policies: string;
-  entities: string;
-  schema: string;
-  shouldValidate: boolean;
-  requests: VectorRequest[];
-}
 
 /** What a request is compared on: the decision, the determining policies, the error code. */
 interface Comparable {
@@ -162,36 +145,26 @@ function runVector(baseDir: string, file: string, counts: Counts): string[] {
   return failures;
 }
 
-function listJson(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir)) {
-    const full = path.join(dir, entry);
-    if (statSync(full).isDirectory()) out.push(...listJson(full));
-    else if (entry.endsWith('.json') && !entry.endsWith('.entities.json')) out.push(full);
-  }
-  return out.sort();
-}
-
 describe('PolicySet slicing vs one unsliced CedarEngine: the Cedar corpus', () => {
   let corpusDir = '';
+  let removeCorpus = (): void => undefined;
   let sample: string[] = [];
 
   beforeAll(() => {
-    corpusDir = mkdtempSync(path.join(tmpdir(), 'zt4ai-slicing-corpus-'));
-    execFileSync('tar', ['-xzf', path.join(cedarDir, 'corpus-tests.tar.gz'), '-C', corpusDir]);
-    sample = listJson(path.join(corpusDir, 'corpus-tests')).filter(
+    ({ dir: corpusDir, remove: removeCorpus } = extractCorpus('zt4ai-slicing-corpus-'));
+    sample = listVectorFiles(path.join(corpusDir, 'corpus-tests')).filter(
       (_, n) => n % CORPUS_STRIDE === 0,
     );
   });
 
   afterAll(() => {
-    if (corpusDir !== '') rmSync(corpusDir, { recursive: true, force: true });
+    removeCorpus();
   });
 
   it('handwritten tests: identical decisions and determining policies', () => {
     const counts = emptyCounts();
-    const failures = listJson(path.join(cedarDir, 'tests')).flatMap((file) =>
-      runVector(cedarDir, file, counts),
+    const failures = listVectorFiles(path.join(CEDAR_DIR, 'tests')).flatMap((file) =>
+      runVector(CEDAR_DIR, file, counts),
     );
     console.log('slicing differential, handwritten:', counts);
     expect(failures).toEqual([]);
