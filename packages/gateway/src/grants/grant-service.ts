@@ -230,8 +230,7 @@ export class GrantService {
         args: unknown,
       ): Promise<GrantMatch | undefined> => {
         // A grant is never in force for an agent that is not active (quarantined, retired).
-        const holder = await this.#identity.agents.get(agent).catch(() => undefined);
-        if (holder?.status !== 'active') return undefined;
+        if ((await this.#identity.agentStatus(agent)) !== 'active') return undefined;
         const grants = await this.grants.inForce(agent, this.#now().toISOString());
         const covering = grants.filter((g) => g.allow.some((p) => permits(p, action, tool, args)));
         // Prefer a human-approved elevation for this very call: it is what approval policies wait for.

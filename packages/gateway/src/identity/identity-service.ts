@@ -62,6 +62,7 @@ export class IdentityService {
   readonly #config: Config['identity'];
   readonly #now: () => Date;
   readonly #issuanceReplay: MemoryReplayCache;
+  readonly #state: SecurityState;
 
   constructor(options: IdentityServiceOptions) {
     const now = options.now ?? (() => new Date());
@@ -76,13 +77,22 @@ export class IdentityService {
     this.nonces = new ProofNonces(options.masterKey, now);
     const seconds = (): number => now().getTime() / 1000;
     this.#issuanceReplay = new MemoryReplayCache({ now: seconds });
-    this.authenticator = new AgentAuthenticator(new SecurityState(options.store, this.keys), {
+    this.#state = new SecurityState(options.store, this.keys);
+    this.authenticator = new AgentAuthenticator(this.#state, {
       issuer: options.config.issuer,
       audience: options.config.audience[0] as string,
       clockSkewSeconds: options.config.clockSkewSeconds,
       replayCache: new MemoryReplayCache({ now: seconds }),
       now,
     });
+  }
+
+  /**
+   * An agent's status from the live security state (no store round trip while nothing changed);
+   * undefined for an unknown agent.
+   */
+  async agentStatus(agentId: string): Promise<string | undefined> {
+    return (await this.#state.current()).agents.get(agentId)?.status;
   }
 
   /** Creates the issuer keys on first start. */
