@@ -197,6 +197,23 @@ describe('guard: least privilege and fail-closed', () => {
     expect(d).toMatchObject({ decision: 'deny', reasons: ['no task grant covers this call'] });
   });
 
+  it('denies a call a bundle permit allows when no grant covers it', async () => {
+    const { PolicySet } = await import('../src/policy/policy-set.js');
+    const { baselinePolicies, zt4aiSchema } = await import('../src/policy/baseline.js');
+    const { parsePolicySource } = await import('../src/policy/policy-source.js');
+    const permitAll = parsePolicySource(
+      '@id("too-broad") permit (principal, action, resource);',
+      'test',
+      't#',
+    );
+    const broad = PolicySet.load([...baselinePolicies(), ...permitAll], zt4aiSchema());
+    const ungranted = await testGuard(audit, { policies: () => broad, grants: grantsFor([]) });
+    expect(await decide('db/query', { sql: 'SELECT 1' }, {}, ungranted)).toMatchObject({
+      decision: 'deny',
+      reasons: ['no task grant covers this call'],
+    });
+  });
+
   it('denies when the policy engine fails (an evaluation error in a policy)', async () => {
     const { PolicySet } = await import('../src/policy/policy-set.js');
     const { baselinePolicies, zt4aiSchema } = await import('../src/policy/baseline.js');

@@ -15,7 +15,7 @@ import type { SessionTaint } from '../detectors/labels.js';
 import { resolveEgress, type EgressLookup } from '../detectors/egress.js';
 import type { AgentCredentials, ObservedBinding } from '../identity/index.js';
 import type { CedarRequest } from '../policy/cedar-engine.js';
-import type { PolicySet } from '../policy/policy-set.js';
+import { NO_GRANT_REASON, type PolicySet } from '../policy/policy-set.js';
 import { type CallFacts, type DetectionSettings, detectCallFacts } from './call-facts.js';
 import type { ToolConfig } from './tool-catalog.js';
 
@@ -183,7 +183,9 @@ export class Guard {
     const approved = outcome.decision === 'approval_required' && grant?.humanApproved === true;
     if (outcome.decision === 'approval_required' && !approved)
       return this.#elevate(request, decided);
-    if ((outcome.decision !== 'allow' && !approved) || grant === undefined) return decided;
+    if (outcome.decision !== 'allow' && !approved) return decided;
+    // Least privilege holds whatever the policies say: a permit of a bundle never replaces a grant.
+    if (grant === undefined) return { ...decided, decision: 'deny', reasons: [NO_GRANT_REASON] };
     const allowed = { ...decided, decision: 'allow' as const };
     if (await this.#options.grants.consume(grant.id))
       return approved ? { ...allowed, reasons: ['approved by a human'] } : allowed;
