@@ -12,7 +12,16 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../packages/verify/dist/index.js';
-import { cpuSeconds, machine, median, positiveIntEnv as int, summarize } from './support.js';
+import {
+  cpuSeconds,
+  fmtInt,
+  machine,
+  median,
+  positiveIntEnv as int,
+  runCleanups,
+  summarize,
+  verdict,
+} from './support.js';
 
 // Sizes can be lowered for a quick try (e.g. BENCH_TOTAL=100000); the published figures use the defaults.
 const SQLITE_N = int('BENCH_SQLITE_N', 200_000);
@@ -351,13 +360,7 @@ async function main() {
     if (!peerOk) throw new Error('peer verify() returned false');
     log(`  ${results.peer.verify.seconds.toFixed(2)} s, ok`);
   } finally {
-    for (const cleanup of cleanups) {
-      try {
-        await cleanup();
-      } catch (error) {
-        log(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
+    await runCleanups(cleanups, log);
   }
   return results;
 }
@@ -365,9 +368,7 @@ async function main() {
 // ---------------------------------------------------------------------------------------------
 // Report.
 
-const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 const fmtMs = (n) => (n < 10 ? n.toFixed(3) : n.toFixed(1));
-const verdict = (ok) => (ok ? 'met' : 'MISSED');
 const cpuPer = (f) => `${f.cpuUsPerAppend.toFixed(0)} µs CPU each`;
 const rounds = (f) => `${ROUNDS} x ${fmtInt(f.count)}: ${f.rates.map(fmtInt).join(', ')}`;
 

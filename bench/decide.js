@@ -10,7 +10,15 @@ import { loadConfig, openControlPlane } from '../packages/gateway/dist/index.js'
 import { baselinePolicies, zt4aiSchema } from '../packages/gateway/dist/policy/baseline.js';
 import { PolicySet } from '../packages/gateway/dist/policy/policy-set.js';
 import { parsePolicySource } from '../packages/gateway/dist/policy/policy-source.js';
-import { cpuSeconds, machine, median, positiveIntEnv as int, summarize } from './support.js';
+import {
+  cpuSeconds,
+  fmtInt,
+  machine,
+  median,
+  positiveIntEnv as int,
+  runCleanups,
+  summarize,
+} from './support.js';
 
 // Sizes can be lowered for a quick try (e.g. BENCH_N=500); the published figures use the defaults.
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000,10000').split(',').map(Number);
@@ -29,7 +37,6 @@ const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1).padSt
 // ---------------------------------------------------------------------------------------------
 // Measurement helpers.
 
-const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 const fmtUs = (n) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
 const round1 = (n) => Math.round(n * 10) / 10;
 const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve));
@@ -475,13 +482,7 @@ async function main() {
     );
     process.stdout.write(out.join('\n') + '\n');
   } finally {
-    for (const cleanup of cleanups) {
-      try {
-        await cleanup();
-      } catch (error) {
-        log(`cleanup failed: ${error}`);
-      }
-    }
+    await runCleanups(cleanups, log);
   }
 }
 

@@ -10,10 +10,13 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { loadConfig, openControlPlane } from '../packages/gateway/dist/index.js';
 import {
   cpuSeconds,
+  fmtInt,
   machine,
   median,
   positiveIntEnv as int,
+  runCleanups,
   summarize as summarizeValues,
+  verdict,
 } from './support.js';
 
 /** p50/p99/max/mean in µs of latencies measured in ms. */
@@ -359,13 +362,7 @@ async function main() {
       `  p50 ${fmtUs(results.peer.p50)} µs (certificate), ${fmtUs(results.peer300.p50)} µs (300 B)`,
     );
   } finally {
-    for (const cleanup of cleanups) {
-      try {
-        await cleanup();
-      } catch (error) {
-        log(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
+    await runCleanups(cleanups, log);
   }
   return results;
 }
@@ -373,9 +370,7 @@ async function main() {
 // ---------------------------------------------------------------------------------------------
 // Report.
 
-const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 const fmtUs = (n) => (n < 100 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US'));
-const verdict = (ok) => (ok ? 'met' : 'MISSED');
 
 function table(r) {
   const m = r.machine;

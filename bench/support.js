@@ -59,3 +59,17 @@ export function machine() {
     load: loadavg()[0].toFixed(2),
   };
 }
+
+/** Runs every cleanup, reporting (not throwing) failures, so one failure never hides the others. */
+export async function runCleanups(cleanups, log) {
+  for (const cleanup of cleanups) {
+    try {
+      await cleanup();
+    } catch (error) {
+      log(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
+
+export const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
+export const verdict = (ok) => (ok ? 'met' : 'MISSED');

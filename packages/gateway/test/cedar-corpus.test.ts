@@ -1,19 +1,12 @@
 // Cedar's own integration tests (handwritten + generated corpus) through our engine wrapper.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { isLosslessNumber } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CedarEngine } from '../src/policy/cedar-engine.js';
 import type { CedarDecision, CedarRequest } from '../src/policy/cedar-engine.js';
-import { parseJsonLossless } from '../src/policy/lossless-json.js';
 import { ZtError } from '../src/errors.js';
-import {
-  CEDAR_DIR,
-  extractCorpus,
-  listVectorFiles,
-  type VectorTest,
-} from './support/cedar-vectors.js';
+import { CEDAR_DIR, extractCorpus, listVectorFiles, readVector } from './support/cedar-vectors.js';
 
 /**
  * Every DIFFERENTIAL_STRIDE-th corpus file is also run through the official stateless call (which
@@ -58,10 +51,7 @@ function describeDecision(d: CedarDecision): string {
 function runVector(baseDir: string, file: string, counts: Counts, differential: boolean): string[] {
   const failures: string[] = [];
   const name = path.relative(baseDir, file);
-  const test = parseJsonLossless(readFileSync(file, 'utf8')) as VectorTest;
-  const policies = readFileSync(path.join(baseDir, test.policies), 'utf8');
-  const schema = readFileSync(path.join(baseDir, test.schema), 'utf8');
-  const entities = parseJsonLossless(readFileSync(path.join(baseDir, test.entities), 'utf8'));
+  const { test, policies, schema, entities } = readVector(baseDir, file);
   counts.files++;
 
   // Validation: shouldValidate says whether the policies validate against the schema (strict).

@@ -3,24 +3,17 @@
 // policy text (Cedar's own ids policy0, policy1, …). Same decisions and determining policies on the
 // Cedar corpus (handwritten tests + a deterministic sample of the generated corpus) and on random
 // policy sets and requests.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZtError } from '../src/errors.js';
 import { CedarEngine } from '../src/policy/cedar-engine.js';
 import type { CedarDecision, CedarRequest } from '../src/policy/cedar-engine.js';
-import { parseJsonLossless } from '../src/policy/lossless-json.js';
 import { PolicySet } from '../src/policy/policy-set.js';
 import type { PolicyOutcome } from '../src/policy/policy-set.js';
 import { parsePolicySource } from '../src/policy/policy-source.js';
 import type { SourcePolicy } from '../src/policy/policy-source.js';
-import {
-  CEDAR_DIR,
-  extractCorpus,
-  listVectorFiles,
-  type VectorTest,
-} from './support/cedar-vectors.js';
+import { CEDAR_DIR, extractCorpus, listVectorFiles, readVector } from './support/cedar-vectors.js';
 
 /** Every CORPUS_STRIDE-th generated corpus file (sorted by name) is run: ~980 of ~7,800. */
 const CORPUS_STRIDE = 8;
@@ -108,10 +101,7 @@ function loadSet(policies: readonly SourcePolicy[], schema: string, counts: Coun
 function runVector(baseDir: string, file: string, counts: Counts): string[] {
   const failures: string[] = [];
   const name = path.relative(baseDir, file);
-  const test = parseJsonLossless(readFileSync(file, 'utf8')) as VectorTest;
-  const text = readFileSync(path.join(baseDir, test.policies), 'utf8');
-  const schema = readFileSync(path.join(baseDir, test.schema), 'utf8');
-  const entities = parseJsonLossless(readFileSync(path.join(baseDir, test.entities), 'utf8'));
+  const { test, policies: text, schema, entities } = readVector(baseDir, file);
   counts.files++;
 
   const policies = parsePolicySource(text, name, 'policy');

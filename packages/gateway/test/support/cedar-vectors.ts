@@ -1,10 +1,11 @@
 // Cedar's integration tests (../shared/vectors/cedar): where they are, their shape, and the
 // generated corpus extracted once into a temp dir.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseJsonLossless } from '../../src/policy/lossless-json.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const vectorsDir = process.env['ZT4AI_VECTORS_DIR'] ?? path.resolve(repoRoot, '../shared/vectors');
@@ -48,4 +49,18 @@ export function extractCorpus(prefix: string): { dir: string; remove: () => void
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   execFileSync('tar', ['-xzf', path.join(CEDAR_DIR, 'corpus-tests.tar.gz'), '-C', dir]);
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** One test file with the policy text, schema text and entities it names (relative to `baseDir`). */
+export function readVector(
+  baseDir: string,
+  file: string,
+): { test: VectorTest; policies: string; schema: string; entities: unknown } {
+  const test = parseJsonLossless(readFileSync(file, 'utf8')) as VectorTest;
+  return {
+    test,
+    policies: readFileSync(path.join(baseDir, test.policies), 'utf8'),
+    schema: readFileSync(path.join(baseDir, test.schema), 'utf8'),
+    entities: parseJsonLossless(readFileSync(path.join(baseDir, test.entities), 'utf8')),
+  };
 }
