@@ -105,6 +105,7 @@ export async function openControlPlane(
     close: () =>
       (closing ??= (async () => {
         try {
+          await grants.flush().catch(() => undefined); // best effort: counts of unlimited grants
           await audit.close();
         } finally {
           await store.close();

@@ -10,6 +10,7 @@ import { openTestLog } from './support/audit.js';
 import { testGuard, TOOLS } from './support/guard.js';
 import {
   addAgent,
+  APPROVER,
   auditEvents,
   call,
   type GrantWorld,
@@ -52,6 +53,16 @@ async function grantFor(w: GrantWorld): Promise<{ agent: string; grant: string }
   );
   expect(grant.status).toBe('active');
   return { agent, grant: grant.id };
+}
+
+/** An approved grant without a use limit (those wait for a human). */
+async function unlimitedGrant(w: GrantWorld, agent: string, task: string) {
+  const requested = await w.grants.request(
+    { agent, task, allow: ['tools/call:db/query'], ttlSeconds: 600 },
+    'op:racer',
+  );
+  expect(requested.status).toBe('pending');
+  return w.grants.approve(requested.id, APPROVER, 'needed for the test');
 }
 
 /** `count` guarded calls at once on each guard; the decisions in order. */
@@ -97,13 +108,15 @@ for (const driver of DRIVERS) {
         const taken = await Promise.all(
           Array.from({ length: CALLS }, async () => {
             const match = await check.find(agent, 'tools/call', 'db/query', SELECT);
-            return match !== undefined && (await check.consume(match.id));
+            return match !== undefined && (await check.consume(match.id, agent));
           }),
         );
         expect(taken.filter(Boolean)).toHaveLength(MAX_USES);
         expect((await w.grants.grants.get(grant)).uses).toBe(MAX_USES);
         // Consuming bypassing find (a stale find) still stops at the limit.
-        const stale = await Promise.all(Array.from({ length: 20 }, () => check.consume(grant)));
+        const stale = await Promise.all(
+          Array.from({ length: 20 }, () => check.consume(grant, agent)),
+        );
         expect(stale.filter(Boolean)).toHaveLength(0);
         expect((await w.grants.grants.get(grant)).uses).toBe(MAX_USES);
       });
@@ -133,6 +146,48 @@ for (const driver of DRIVERS) {
           await log.close();
           await second.close();
         }
+      });
+
+      it('a grant revoked through another store handle stops the very next call (the cache reloads)', async () => {
+        const agent = await addAgent(w);
+        const grant = await unlimitedGrant(w, agent, 'cached');
+        expect(grant.maxUses).toBeNull();
+        expect((await call(w.guard, agent, 'db/query', SELECT)).decision).toBe('allow');
+        const second: Store = await w.reopen();
+        const log = await openTestLog(second, {
+          signer: w.signer,
+          masterKey: w.masterKey,
+          now: w.clock.now,
+        });
+        try {
+          const other = new GrantService({
+            store: second,
+            identity: w.identity,
+            audit: log,
+            tools: toolKnowledge(),
+            now: w.clock.now,
+          });
+          await other.revoke(grant.id, 'op:other', 'withdrawn elsewhere');
+          // PostgreSQL's notification travels asynchronously; SQLite's data_version moves at once.
+          await expect
+            .poll(async () => (await call(w.guard, agent, 'db/query', SELECT)).reasons, {
+              timeout: 2000,
+              interval: 20,
+            })
+            .toEqual([NO_GRANT]);
+        } finally {
+          await log.close();
+          await second.close();
+        }
+      });
+
+      it('uses of a grant without a limit are counted, and reach the store on flush', async () => {
+        const agent = await addAgent(w);
+        const grant = await unlimitedGrant(w, agent, 'counted');
+        const decisions = await race([w.guard], agent, 30);
+        expect(decisions.every((d) => d.decision === 'allow')).toBe(true);
+        await w.grants.flush();
+        expect((await w.grants.grants.get(grant.id)).uses).toBe(30);
       });
     },
   );

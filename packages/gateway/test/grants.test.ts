@@ -321,7 +321,7 @@ for (const driver of DRIVERS) {
           reasons: [NO_GRANT],
         });
         expect(await w.grants.visibleTools(agent, TOOL_NAMES)).toEqual([]);
-        expect(await w.grants.check().consume(grant.id)).toBe(false);
+        expect(await w.grants.check().consume(grant.id, agent)).toBe(false);
         expect((await w.grants.grants.get(grant.id)).uses).toBe(1);
       });
 
@@ -335,7 +335,7 @@ for (const driver of DRIVERS) {
             w.clock.set(Date.parse(grant.expiresAt));
             return id;
           },
-          consume: (id) => base.consume(id),
+          consume: (id, agent) => base.consume(id, agent),
         };
         const guard = await testGuard(w.log, { grants: expiring });
         expect(await call(guard, agent, 'db/query', SELECT)).toMatchObject({
@@ -352,7 +352,7 @@ for (const driver of DRIVERS) {
         const revoked = await w.grants.revoke(grant.id, 'op:incident', 'suspicious queries');
         expect(revoked).toMatchObject({ status: 'revoked', decidedBy: 'op:incident' });
         expect((await decide(agent, 'db/query', SELECT)).reasons).toEqual([NO_GRANT]);
-        expect(await w.grants.check().consume(grant.id)).toBe(false);
+        expect(await w.grants.check().consume(grant.id, agent)).toBe(false);
         expect(await auditOf(w.log, 'grant.revoked', grant.id)).toEqual([
           expect.objectContaining({ actor: 'op:incident', agent, reason: 'suspicious queries' }),
         ]);
@@ -395,7 +395,7 @@ for (const driver of DRIVERS) {
           decision: 'deny',
           reasons: [NO_GRANT],
         });
-        expect(await w.grants.check().consume(grant.id)).toBe(false);
+        expect(await w.grants.check().consume(grant.id, agent)).toBe(false);
         expect((await w.grants.grants.get(grant.id)).uses).toBe(3);
         expect(await w.grants.visibleTools(agent, TOOL_NAMES)).toEqual([]);
       });

@@ -13,7 +13,9 @@ import {
   permits,
 } from './grant-scope.js';
 import { type Grant, GrantStore } from './grant-store.js';
+import { InForceCache } from './in-force-cache.js';
 import { Operators } from './operators.js';
+import { UseCounter } from './use-counter.js';
 
 export interface GrantRequest {
   readonly agent: string;
@@ -45,6 +47,9 @@ export class GrantService {
   readonly #audit: AuditSink;
   readonly #tools: ToolKnowledge;
   readonly #now: () => Date;
+  readonly #store: Store;
+  readonly #inForce: InForceCache;
+  readonly #uses: UseCounter;
 
   constructor(options: {
     store: Store;
@@ -55,6 +60,11 @@ export class GrantService {
   }) {
     this.#now = options.now ?? (() => new Date());
     this.grants = new GrantStore(options.store.db);
+    this.#store = options.store;
+    this.#inForce = new InForceCache(options.store, (agent) =>
+      this.grants.activeUnexpired(agent, this.#now().toISOString()),
+    );
+    this.#uses = new UseCounter((id, uses) => this.grants.addUses(id, uses));
     this.operators = new Operators(options.store.db, this.#now);
     this.#identity = options.identity;
     this.#audit = options.audit;
@@ -163,7 +173,7 @@ export class GrantService {
       maxUses: row.max_uses,
     });
     if (status === 'active') {
-      await this.grants.transition(row.id, ['pending'], 'active', {
+      await this.#transition(row.id, ['pending'], 'active', {
         by: 'policy',
         at: row.created_at,
         reason: triage.reason,
@@ -231,7 +241,7 @@ export class GrantService {
       ): Promise<GrantMatch | undefined> => {
         // A grant is never in force for an agent that is not active (quarantined, retired).
         if ((await this.#identity.agentStatus(agent)) !== 'active') return undefined;
-        const grants = await this.grants.inForce(agent, this.#now().toISOString());
+        const grants = await this.#inForce.inForce(agent, this.#now());
         const covering = grants.filter((g) => g.allow.some((p) => permits(p, action, tool, args)));
         // Prefer a human-approved elevation for this very call: it is what approval policies wait for.
         const chosen = covering.find((g) => humanApprovedElevation(g)) ?? covering[0];
@@ -239,13 +249,43 @@ export class GrantService {
           ? undefined
           : { id: chosen.id, humanApproved: humanApprovedElevation(chosen) };
       },
-      consume: (id: string): Promise<boolean> => this.grants.consume(id, this.#now().toISOString()),
+      consume: (id: string, agent: string): Promise<boolean> => this.#consume(id, agent),
     };
+  }
+
+  /**
+   * Takes one use. A use-limited grant is consumed in the store (one conditional statement, exact
+   * under concurrency). A grant without a limit only needs to be still in force, which the cache
+   * (revalidated against the change token) says; its use is counted in the background.
+   */
+  async #consume(id: string, agent: string): Promise<boolean> {
+    const now = this.#now();
+    const grant = (await this.#inForce.inForce(agent, now)).find((g) => g.id === id);
+    if (grant?.maxUses === null) {
+      this.#uses.add(id);
+      return true;
+    }
+    const consumed = await this.grants.consume(id, now.toISOString());
+    if (consumed) this.#inForce.used(agent, id);
+    else this.#inForce.forget(agent);
+    return consumed;
+  }
+
+  /** Writes the background use counts (call before closing the store). */
+  flush(): Promise<void> {
+    return this.#uses.flush();
+  }
+
+  /** A status change, announced to every process sharing the store so that caches reload. */
+  async #transition(...args: Parameters<GrantStore['transition']>): Promise<boolean> {
+    const changed = await this.grants.transition(...args);
+    if (changed) await this.#store.announceChange();
+    return changed;
   }
 
   /** "Which tools may this agent see now": tools some grant in force lets it call. */
   async visibleTools(agent: string, tools: readonly string[]): Promise<string[]> {
-    const grants = await this.grants.inForce(agent, this.#now().toISOString());
+    const grants = await this.#inForce.inForce(agent, this.#now());
     const permissions = grants.flatMap((g) => g.allow);
     return tools.filter((tool) =>
       permissions.some((p) =>
@@ -269,7 +309,7 @@ export class GrantService {
     }
     if (reason.trim() === '') throw new ZtError('invalid-argument', 'a decision needs a reason');
     const now = this.#now().toISOString();
-    if (!(await this.grants.transition(id, ['pending'], to, { by: approver, at: now, reason }))) {
+    if (!(await this.#transition(id, ['pending'], to, { by: approver, at: now, reason }))) {
       throw new ZtError('grant-not-pending', `grant is ${grant.status}, not pending`);
     }
     await this.#record(to === 'active' ? 'grant.approved' : 'grant.denied', approver, {
@@ -289,9 +329,7 @@ export class GrantService {
   ): Promise<Grant> {
     const grant = await this.grants.get(id);
     const now = this.#now().toISOString();
-    if (
-      !(await this.grants.transition(id, ['active', 'pending'], to, { by: actor, at: now, reason }))
-    ) {
+    if (!(await this.#transition(id, ['active', 'pending'], to, { by: actor, at: now, reason }))) {
       throw new ZtError('grant-not-pending', `grant is already ${grant.status}`);
     }
     await this.#record(type, actor, { grant: id, agent: grant.agent, reason });

@@ -60,17 +60,25 @@ export class GrantStore {
     return (await query.orderBy('created_at', 'desc').limit(1000).execute()).map(toGrant);
   }
 
-  /** Active grants of `agent` that are in force at `now` and not used up. */
-  async inForce(agent: string, now: string): Promise<Grant[]> {
+  /** Active grants of `agent` not expired at `now`, whatever their start and uses (for the cache). */
+  async activeUnexpired(agent: string, now: string): Promise<Grant[]> {
     const rows = await this.#db
       .selectFrom('grants')
       .selectAll()
       .where('agent', '=', agent)
       .where('status', '=', 'active')
-      .where('not_before', '<=', now)
       .where('expires_at', '>', now)
       .execute();
-    return rows.filter((r) => r.max_uses === null || r.uses < r.max_uses).map(toGrant);
+    return rows.map(toGrant);
+  }
+
+  /** Adds uses counted elsewhere (grants without a use limit; see UseCounter). */
+  async addUses(id: string, uses: number): Promise<void> {
+    await this.#db
+      .updateTable('grants')
+      .set((eb) => ({ uses: eb('uses', '+', uses) }))
+      .where('id', '=', id)
+      .execute();
   }
 
   /**

@@ -73,7 +73,7 @@ export interface GrantCheck {
     args: unknown,
   ): Promise<{ readonly id: string; readonly humanApproved: boolean } | undefined>;
   /** False when the grant ended, expired or was used up in the meantime: the call is then denied. */
-  consume(grantId: string): Promise<boolean>;
+  consume(grantId: string, agent: string): Promise<boolean>;
   /** Just-in-time elevation: records a pending request for this call; returns its id. */
   elevate?(agent: string, action: GuardAction, tool: string, reason: string): Promise<string>;
 }
@@ -187,7 +187,7 @@ export class Guard {
     // Least privilege holds whatever the policies say: a permit of a bundle never replaces a grant.
     if (grant === undefined) return { ...decided, decision: 'deny', reasons: [NO_GRANT_REASON] };
     const allowed = { ...decided, decision: 'allow' as const };
-    if (await this.#options.grants.consume(grant.id))
+    if (await this.#options.grants.consume(grant.id, request.agent.id))
       return approved ? { ...allowed, reasons: ['approved by a human'] } : allowed;
     return { ...decided, decision: 'deny', reasons: ['the task grant has ended or is used up'] };
   }

@@ -76,7 +76,7 @@ async function attempt() {
   const match = await check.find(input.agent, 'tools/call', input.tool, input.args);
   const id = match?.id;
   if (id === undefined) return { allowed: false, reason: 'no grant found' };
-  const taken = await check.consume(id);
+  const taken = await check.consume(id, input.agent);
   return { allowed: taken, reason: taken ? 'consumed' : 'used up' };
 }
 
