@@ -1,8 +1,9 @@
 // Decision benchmark: Guard.decide (detectors, grants, Cedar policies) at 10–10,000 policies, and the AGT PolicyEngine peer with equivalent rules.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { exportJWK, generateKeyPair } from 'jose';
 import { ConflictResolutionStrategy, PolicyEngine } from '@microsoft/agent-governance-sdk';
 import { loadShellParser } from '../packages/gateway/dist/detectors/shell.js';
 import { detectCallFacts, Guard } from '../packages/gateway/dist/guard/index.js';
@@ -59,7 +60,10 @@ const DETECTION_EGRESS = {
 };
 const PATH_ROOTS = ['/srv/data'];
 const AGENT_TOOLS = ['db/query', 'web/fetch', 'fs/read_file'];
-const agentId = (i) => `agt_${i}`;
+// Agents the calls come from are registered, approved and hold a real grant (see registerAgents);
+// the others only appear in policies.
+const registered = new Map();
+const agentId = (i) => registered.get(i) ?? `agt_unregistered_${i}`;
 const toolOf = (i) => AGENT_TOOLS[i % 3];
 
 /** Cedar text of agent i's two policies. */
@@ -178,7 +182,7 @@ function spread(agents, count) {
 // ---------------------------------------------------------------------------------------------
 // Our side: a Guard built like test/support/guard.ts, with N generated policies on top.
 
-async function buildGuard(size, audit, shell) {
+async function buildGuard(size, plane, shell) {
   const agents = Math.max(1, Math.floor(size / 2));
   const text = Array.from({ length: agents }, (_, i) => agentPolicies(i)).join('\n\n');
   const p0 = performance.now();
@@ -189,7 +193,6 @@ async function buildGuard(size, audit, shell) {
   const l0 = performance.now();
   const set = PolicySet.load([...baseline, ...generated], zt4aiSchema());
   const loadS = (performance.now() - l0) / 1000;
-  const granted = new Set(Array.from({ length: agents }, (_, i) => agentId(i)));
   const detection = {
     egress: DETECTION_EGRESS,
     pathRoots: PATH_ROOTS,
@@ -200,12 +203,9 @@ async function buildGuard(size, audit, shell) {
     policies: () => set,
     tools: new Map(TOOLS.map((t) => [t.name, t])),
     detection,
-    // Every benchmark agent holds a task grant in force (in memory here, no use limit).
-    grants: {
-      find: async (agent) => (granted.has(agent) ? `grant-${agent}` : undefined),
-      consume: async () => true,
-    },
-    audit,
+    // The real grant service: every calling agent holds an approved grant without a use limit.
+    grants: plane.grants.check(),
+    audit: plane.audit,
   });
   return {
     size,
@@ -218,6 +218,57 @@ async function buildGuard(size, audit, shell) {
     guard,
     detection,
   };
+}
+
+/** Every agent index some timed block calls: the active ones of each size, and the sweep's. */
+function callingAgents() {
+  const indexes = new Set();
+  for (const size of SIZES) {
+    const agents = Math.max(1, Math.floor(size / 2));
+    for (const i of spread(agents, ACTIVE)) indexes.add(i);
+    for (let i = 0; i < Math.min(agents, SWEEP_N); i++) indexes.add(i);
+  }
+  return [...indexes].sort((a, b) => a - b);
+}
+
+/**
+ * Registers the calling agents under one mission, approves their profiles and gives each an
+ * approved task grant for its tool (no use limit, an hour), through the public services.
+ */
+async function registerAgents(plane, indexes) {
+  const mission = await plane.identity.createMission(
+    {
+      name: 'bench',
+      purpose: 'decision benchmark',
+      allow: { tools: AGENT_TOOLS },
+      maxGrantTtlSeconds: 7200,
+    },
+    'op:bench',
+  );
+  await plane.grants.operators.set('bench-approver', ['approver']);
+  for (const i of indexes) {
+    const { publicKey } = await generateKeyPair('Ed25519', { extractable: true });
+    const { agent } = await plane.identity.registerAgent(
+      {
+        name: `bench-agent-${i}`,
+        owner: 'bench',
+        team: 'bench',
+        publicJwk: { kty: 'OKP', crv: 'Ed25519', x: (await exportJWK(publicKey)).x },
+        model: { provider: 'openai', name: 'gpt-4o', version: '2024-08-06' },
+        prompt: { template: 'You answer bench questions.', tools: [], params: {} },
+        mission: mission.id,
+      },
+      'op:bench',
+    );
+    await plane.identity.approveProfile(agent.id, undefined, 'op:bench');
+    const grant = await plane.grants.request(
+      { agent: agent.id, task: 'bench', allow: [`tools/call:${toolOf(i)}`], ttlSeconds: 3600 },
+      'op:bench',
+    );
+    if (grant.status !== 'active')
+      await plane.grants.approve(grant.id, 'bench-approver', 'benchmark');
+    registered.set(i, agent.id);
+  }
 }
 
 /**
@@ -349,14 +400,22 @@ async function main() {
   if (Number(info.load) > 0.5)
     log(`warning: load average is ${info.load} before the run; figures will be pessimistic`);
   try {
+    // The tools are configured, as a deployment would (grants may only name known tools).
+    writeFileSync(join(dataDir, 'zt4ai.yaml'), JSON.stringify({ tools: TOOLS }));
     const config = loadConfig({ cwd: dataDir, env: {}, flags: { dataDir } });
     const plane = await openControlPlane(config);
     cleanups.unshift(() => plane.close());
     const shell = await loadShellParser();
+    const calling = callingAgents();
+    const r0 = performance.now();
+    await registerAgents(plane, calling);
+    log(
+      `${fmtInt(calling.length)} calling agents registered with grants in ${((performance.now() - r0) / 1000).toFixed(1)} s`,
+    );
 
     const setups = [];
     for (const size of SIZES) {
-      const setup = await buildGuard(size, plane.audit, shell);
+      const setup = await buildGuard(size, plane, shell);
       setup.active = spread(setup.agents, ACTIVE);
       setup.peer = buildPeer(size, setup.detection);
       setup.rounds = { cached: [], unique: [], peer: [] };
