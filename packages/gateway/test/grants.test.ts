@@ -91,8 +91,14 @@ for (const driver of DRIVERS) {
         });
         expect(grant.decisionReason).toMatch(/low risk/);
         const allowed = await decide(agent, 'db/query', SELECT);
-        expect(allowed).toMatchObject({ decision: 'allow', reasons: [GRANTED] });
+        expect(allowed).toMatchObject({ decision: 'allow', reasons: [GRANTED], grant: grant.id });
         expect((await w.grants.grants.get(grant.id)).uses).toBe(1);
+        // The decision's audit entry names the grant whose use it took.
+        const [recorded] = await w.log.entries(await allowed.recorded, 1);
+        expect(JSON.parse(recorded!.entry)).toMatchObject({
+          type: 'guard.decision',
+          grant: grant.id,
+        });
         // The grant covers db/query only.
         expect((await decide(agent, 'fs/read_file', { path: '/srv/data/a.txt' })).reasons).toEqual([
           NO_GRANT,

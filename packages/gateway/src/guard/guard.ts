@@ -56,6 +56,8 @@ export interface GuardDecision {
   readonly facts: Partial<CallFacts>;
   /** For approval_required: the pending grant request a human can approve; then retry. */
   readonly pendingRequest?: string;
+  /** For allow: the task grant whose use the call took. */
+  readonly grant?: string;
   readonly latencyUs: number;
   /** Resolves with the audit index once the decision is durable; rejects if it could not be. */
   readonly recorded: Promise<number>;
@@ -186,7 +188,7 @@ export class Guard {
     if (outcome.decision !== 'allow' && !approved) return decided;
     // Least privilege holds whatever the policies say: a permit of a bundle never replaces a grant.
     if (grant === undefined) return { ...decided, decision: 'deny', reasons: [NO_GRANT_REASON] };
-    const allowed = { ...decided, decision: 'allow' as const };
+    const allowed = { ...decided, decision: 'allow' as const, grant: grant.id };
     if (await this.#options.grants.consume(grant.id, request.agent.id))
       return approved ? { ...allowed, reasons: ['approved by a human'] } : allowed;
     return { ...decided, decision: 'deny', reasons: ['the task grant has ended or is used up'] };
@@ -278,6 +280,7 @@ export class Guard {
         reasons: outcome.reasons,
         policyIds: outcome.policyIds,
         severity: outcome.severity,
+        ...(outcome.grant === undefined ? {} : { grant: outcome.grant }),
       },
       args === undefined ? {} : { payloads: { args } },
     );
