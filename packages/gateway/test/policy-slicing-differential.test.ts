@@ -40,6 +40,8 @@ interface Counts {
   errored: number;
   /** Requests for which the slice left out at least one policy scoped to another principal. */
   sliceExcluded: number;
+  /** Requests PolicySet answered on the pure-JS fast path (the rest went to the official engine). */
+  fastPath: number;
 }
 
 function emptyCounts(): Counts {
@@ -49,6 +51,7 @@ function emptyCounts(): Counts {
     unvalidated: 0,
     policies: 0,
     principalScoped: 0,
+    fastPath: 0,
     requests: 0,
     allow: 0,
     deny: 0,
@@ -111,6 +114,7 @@ function runVector(baseDir: string, file: string, counts: Counts): string[] {
   // The reference gets the text itself: Cedar numbers its policies, not parsePolicySource.
   const reference = CedarEngine.load({ policies: text, schema }, { validatePolicies: false });
 
+  const fastBefore = set.evaluations.fast;
   for (const request of test.requests) {
     counts.requests++;
     const call: CedarRequest = {
@@ -132,6 +136,7 @@ function runVector(baseDir: string, file: string, counts: Counts): string[] {
         `${name} "${request.description}": sliced ${JSON.stringify(got)} != unsliced ${JSON.stringify(want)}`,
       );
   }
+  counts.fastPath += set.evaluations.fast - fastBefore;
   return failures;
 }
 
@@ -185,6 +190,8 @@ describe('PolicySet slicing vs one unsliced CedarEngine: the Cedar corpus', () =
     expect(counts.principalScoped).toBeGreaterThan(0);
     expect(counts.sliceExcluded).toBeGreaterThan(0);
     expect(counts.errored).toBeGreaterThan(0);
+    // Most requests take the fast path, so these comparisons hold it to the official engine too.
+    expect(counts.fastPath).toBeGreaterThan(counts.requests / 2);
     expect(counts.allow).toBeGreaterThan(0);
   }, 120_000);
 });
@@ -282,7 +289,15 @@ function callFor(r: { agent: string; a: boolean; b: boolean; c: boolean }): Ceda
 
 describe('PolicySet slicing vs one unsliced CedarEngine: random policy sets', () => {
   it('sliced == unsliced for random sets and requests (fast-check)', () => {
-    const counts = { sets: 0, requests: 0, allow: 0, deny: 0, errored: 0, sliceExcluded: 0 };
+    const counts = {
+      sets: 0,
+      requests: 0,
+      allow: 0,
+      deny: 0,
+      errored: 0,
+      sliceExcluded: 0,
+      fastPath: 0,
+    };
     fc.assert(
       fc.property(
         fc.array(policyArb, { minLength: 1, maxLength: 14 }),
@@ -314,11 +329,13 @@ describe('PolicySet slicing vs one unsliced CedarEngine: random policy sets', ()
             )
               counts.sliceExcluded++;
           }
+          counts.fastPath += set.evaluations.fast;
         },
       ),
       { numRuns: 300, seed: 20250102 },
     );
     console.log('slicing differential, random:', counts);
+    expect(counts.fastPath).toBeGreaterThan(counts.requests / 2);
     expect(counts.allow).toBeGreaterThan(0);
     expect(counts.deny).toBeGreaterThan(0);
     expect(counts.errored).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
 // Owns the cedar-wasm instance and replaces it after a trap: a trapped instance is not reusable.
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
 
 /** The part of the official binding the engine uses. */
@@ -51,6 +52,12 @@ export function createCedarRuntime(load: () => CedarBindings): CedarRuntime {
 }
 
 const require = createRequire(import.meta.url);
+
+// Node 20's optimizing compiler can abort the whole process ("unreachable code" in the deoptimizer)
+// when it inlines calls into this wasm module and later deoptimizes them; it was reproduced by
+// interleaving policy parsing and authorization calls. Not inlining JS→wasm calls avoids it, at no
+// measurable cost (each call is ~100 µs of wasm work). Set before the first instance is created.
+setFlagsFromString('--no-turbo-inline-js-wasm-calls');
 
 /** Loads a new instance of the official binding (the CommonJS build instantiates on require). */
 function loadWasmBindings(): CedarBindings {

@@ -75,12 +75,22 @@ function copy(value: unknown, where: string, depth: number): CedarJson {
   if (proto !== Object.prototype && proto !== null) {
     throw new Rejected('policy-engine-error', `${where}: only plain objects are accepted`);
   }
-  const entries: [string, CedarJson][] = [];
+  const out: { [key: string]: CedarJson } = {};
   for (const key of Object.keys(value)) {
-    entries.push([key, copy((value as Record<string, unknown>)[key], where, depth + 1)]);
+    const copied = copy((value as Record<string, unknown>)[key], where, depth + 1);
+    // Assigning "__proto__" would set the prototype: define it, so that it stays a plain key.
+    if (key === '__proto__') {
+      Object.defineProperty(out, key, {
+        value: copied,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      out[key] = copied;
+    }
   }
-  // fromEntries defines own data properties, so a "__proto__" key stays a key.
-  return Object.fromEntries(entries) as { [key: string]: CedarJson };
+  return out;
 }
 
 function outOfRange(where: string, literal: string): Rejected {

@@ -6,12 +6,18 @@
 // then depends on the policies that can apply, not on the size of the set. Slices are parsed on
 // first use and kept in a bounded cache.
 //
+// Evaluation: each slice is compiled for the pure-JS fast path (policy/fast), which answers exactly
+// as the official engine or says 'fallback'; the official engine is loaded for a slice only when
+// the fast path cannot compile it or falls back on a request. Differential tests on Cedar's corpus
+// and on random policies hold the two to identical answers.
+//
 // Outcomes: Cedar's allow is allow; a deny whose determining policies all carry
 // `@approval("required")` is approval_required; a deny with no determining policy means no grant
 // covered the call; any evaluation error in any policy is a deny (Cedar would skip that policy,
 // which could let a broken forbid fail open).
 import { ZtError } from '../errors.js';
 import { type CedarDecision, CedarEngine, type CedarRequest } from './cedar-engine.js';
+import { FastPolicySet } from './fast/index.js';
 import type { SourcePolicy } from './policy-source.js';
 
 export type PolicyDecision = 'allow' | 'deny' | 'approval_required';
@@ -29,6 +35,20 @@ export interface PolicyOutcome {
 }
 
 const SLICE_CACHE = 1024;
+
+/** The policies that can apply to one principal, ready to evaluate. */
+interface Slice {
+  /** Undefined when the fast path cannot compile these policies. */
+  readonly fast: FastPolicySet | undefined;
+  /** The official engine over the same policies, loaded on first need. */
+  engine(): CedarEngine;
+}
+
+/** How many decisions each path answered (the fast path is expected to answer nearly all). */
+export interface EvaluationCounts {
+  fast: number;
+  engine: number;
+}
 const SEVERITIES = ['', 'low', 'medium', 'high', 'critical'];
 export const NO_GRANT_REASON = 'no task grant covers this call';
 
@@ -38,11 +58,14 @@ export class PolicySet {
   readonly #general: readonly SourcePolicy[];
   readonly #byPrincipal: ReadonlyMap<string, readonly SourcePolicy[]>;
   readonly #byId: ReadonlyMap<string, SourcePolicy>;
-  readonly #slices = new Map<string, CedarEngine>();
+  readonly #slices = new Map<string, Slice>();
+  readonly #fastPath: boolean;
+  readonly evaluations: EvaluationCounts = { fast: 0, engine: 0 };
 
-  private constructor(policies: readonly SourcePolicy[], schema: string) {
+  private constructor(policies: readonly SourcePolicy[], schema: string, fastPath: boolean) {
     this.policies = policies;
     this.#schema = schema;
+    this.#fastPath = fastPath;
     const byPrincipal = new Map<string, SourcePolicy[]>();
     for (const policy of policies) {
       if (policy.principal === undefined) continue;
@@ -55,12 +78,13 @@ export class PolicySet {
 
   /**
    * Validates the whole set against the schema once; throws ZtError policy-invalid.
-   * `validatePolicies: false` exists for conformance runs only (see CedarEngineOptions).
+   * `validatePolicies: false` exists for conformance runs only (see CedarEngineOptions);
+   * `fastPath: false` (default true) sends every request to the official engine, for comparisons.
    */
   static load(
     policies: readonly SourcePolicy[],
     schema: string,
-    options: { validatePolicies?: boolean } = {},
+    options: { validatePolicies?: boolean; fastPath?: boolean } = {},
   ): PolicySet {
     const ids = new Set<string>();
     for (const policy of policies) {
@@ -68,17 +92,28 @@ export class PolicySet {
         throw new ZtError('policy-invalid', `policy id "${policy.id}" appears twice`);
       ids.add(policy.id);
     }
-    CedarEngine.load({ policies: toRecord(policies), schema }, options);
-    return new PolicySet(policies, schema);
+    CedarEngine.load(
+      { policies: toRecord(policies), schema },
+      { validatePolicies: options.validatePolicies !== false },
+    );
+    return new PolicySet(policies, schema, options.fastPath !== false);
   }
 
   /** Decides one request (never throws: failures are deny with `error` set). */
   evaluate(request: CedarRequest, entities: unknown): PolicyOutcome {
     let answer: CedarDecision;
     try {
-      answer = this.#slice(
+      const slice = this.#slice(
         `${request.principal.type}::${JSON.stringify(request.principal.id)}`,
-      ).isAuthorized(request, entities);
+      );
+      const fast = slice.fast?.isAuthorized(request, entities);
+      if (fast !== undefined && fast !== 'fallback') {
+        this.evaluations.fast++;
+        answer = fast;
+      } else {
+        this.evaluations.engine++;
+        answer = slice.engine().isAuthorized(request, entities);
+      }
     } catch (error) {
       answer = {
         decision: 'error',
@@ -132,23 +167,34 @@ export class PolicySet {
     };
   }
 
-  #slice(principal: string): CedarEngine {
+  #slice(principal: string): Slice {
     const cached = this.#slices.get(principal);
     if (cached !== undefined) {
       this.#slices.delete(principal);
       this.#slices.set(principal, cached);
       return cached;
     }
-    const policies = [...this.#general, ...(this.#byPrincipal.get(principal) ?? [])];
-    // The whole set was validated at load; a slice only needs the schema to type requests.
-    const engine = CedarEngine.load(
-      { policies: toRecord(policies), schema: this.#schema },
-      { validatePolicies: false, validateRequests: false },
+    const slice = this.#newSlice(
+      toRecord([...this.#general, ...(this.#byPrincipal.get(principal) ?? [])]),
     );
     if (this.#slices.size >= SLICE_CACHE)
       this.#slices.delete(this.#slices.keys().next().value as string);
-    this.#slices.set(principal, engine);
-    return engine;
+    this.#slices.set(principal, slice);
+    return slice;
+  }
+
+  #newSlice(policies: Record<string, string>): Slice {
+    const schema = this.#schema;
+    let engine: CedarEngine | undefined;
+    return {
+      fast: this.#fastPath ? FastPolicySet.compile(policies, schema) : undefined,
+      // The whole set was validated at load; a slice only needs the schema to type requests.
+      engine: () =>
+        (engine ??= CedarEngine.load(
+          { policies, schema },
+          { validatePolicies: false, validateRequests: false },
+        )),
+    };
   }
 }
 
