@@ -10,6 +10,8 @@ import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
 
 const BUSY_TIMEOUT_MS = 10_000;
+/** How stale a view of other processes' commits may be (see changeToken). */
+const DATA_VERSION_READ_MS = 1;
 
 export async function openSqliteStore(file: string): Promise<Store> {
   let native: BetterSqlite3.Database;
@@ -32,12 +34,23 @@ export async function openSqliteStore(file: string): Promise<Store> {
     throw error;
   }
   let localChanges = 0;
+  let dataVersion = '';
+  let readAt = -Infinity;
   return {
     kind: 'sqlite',
     db,
     // data_version moves when another connection (another process) commits; our own commits are
-    // counted locally by announceChange().
-    changeToken: () => `${String(native.pragma('data_version', { simple: true }))}:${localChanges}`,
+    // counted locally by announceChange(), at once. Reading the pragma costs a few microseconds and
+    // every decision asks several times, so it is read at most once per DATA_VERSION_READ_MS: a
+    // commit by another process is seen at most that much later.
+    changeToken: () => {
+      const now = performance.now();
+      if (now - readAt >= DATA_VERSION_READ_MS) {
+        dataVersion = String(native.pragma('data_version', { simple: true }));
+        readAt = now;
+      }
+      return `${dataVersion}:${localChanges}`;
+    },
     announceChange: async () => {
       localChanges += 1;
     },
