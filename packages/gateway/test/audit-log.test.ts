@@ -8,6 +8,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '@zt4ai/verify';
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inclusionProofJson, type AuditLog } from '../src/audit/index.js';
@@ -194,6 +195,42 @@ for (const driver of DRIVERS) {
     it('refuses to open a log signed by another key', async () => {
       const error = await rejection(openTestLog(store, { signer: newSigner() }));
       expect(error.code).toBe('log-key-mismatch');
+    });
+
+    it('after a shred through another store handle, new payloads get a new key', async () => {
+      const { store: own, reopen } = await driver.fresh();
+      const signer = newSigner();
+      const masterKey = randomBytes(32);
+      const first = await openTestLog(own, { signer, masterKey });
+      const second = await openTestLog(await reopen(), { signer, masterKey });
+      const payloadOf = async (log: AuditLog, index: number): Promise<string> => {
+        const [entry] = await log.entries(index, 1);
+        return (JSON.parse(entry!.entry) as { payloads: { prompt: string } }).payloads.prompt;
+      };
+      const before = await payloadOf(
+        first,
+        await first.append(
+          { type: 'llm.prompt', agent: 'agent-s' },
+          { payloads: { prompt: 'old' } },
+        ),
+      );
+      expect(await second.shred('agent-s')).toBe(true);
+      // The first log held agent-s's key for sealing; the shred's announced change drops it.
+      await expect
+        .poll(async () => {
+          const index = await first.append(
+            { type: 'llm.prompt', agent: 'agent-s' },
+            { payloads: { prompt: 'new' } },
+          );
+          return Buffer.from(await second.readPayload(await payloadOf(first, index))).toString();
+        })
+        .toBe('new');
+      // The old payload stays unreadable: its key is gone (a newer key of the agent cannot open it).
+      expect(['payload-shredded', 'payload-corrupt']).toContain(
+        (await rejection(second.readPayload(before))).code,
+      );
+      await second.close();
+      await first.close();
     });
 
     it('encrypts payloads per agent, commits to their digests, and shreds them by agent', async () => {

@@ -52,7 +52,9 @@ export class AuditLog {
     this.#maxEntryBytes = options.maxEntryBytes;
     this.#now = options.now ?? (() => new Date());
     this.#appender = new BatchAppender(store, options.signer, { ...options, now: this.#now });
-    this.#vault = new PayloadVault(store.db, options.masterKey, this.#now);
+    this.#vault = new PayloadVault(store.db, options.masterKey, this.#now, () =>
+      store.changeToken(),
+    );
   }
 
   /** Opens the log on `store`; refuses a store whose checkpoints were signed by another key. */
@@ -237,6 +239,7 @@ export class AuditLog {
   /** Deletes `agent`'s payload key: its payloads can no longer be read; the log still verifies. */
   async shred(agent: string, actor = 'unspecified'): Promise<boolean> {
     const shredded = await this.#vault.shred(agent);
+    await this.#store.announceChange();
     await this.append({ type: 'audit.shred', actor, agent, shredded });
     return shredded;
   }

@@ -12,6 +12,8 @@ import type { AuditPayloadRow, Database } from '../store/index.js';
 
 const SALT_BYTES = 32;
 const DIGEST_PREFIX = 'sha256:';
+/** Unwrapped agent keys kept for sealing (one store read per agent, not per payload). */
+const KEY_CACHE_ENTRIES = 10_000;
 
 /** A payload sealed for storage; its digest is what the log entry commits to. */
 export interface SealedPayload {
@@ -23,16 +25,20 @@ export class PayloadVault {
   readonly #db: Kysely<Database>;
   readonly #masterKey: Buffer;
   readonly #now: () => Date;
+  readonly #changeToken: () => string;
+  /** Keys for sealing, valid while the store's change token holds (a shred announces a change). */
+  readonly #sealingKeys = new Map<string, { token: string; key: Buffer }>();
 
-  constructor(db: Kysely<Database>, masterKey: Buffer, now: () => Date) {
+  constructor(db: Kysely<Database>, masterKey: Buffer, now: () => Date, changeToken: () => string) {
     this.#db = db;
     this.#masterKey = masterKey;
     this.#now = now;
+    this.#changeToken = changeToken;
   }
 
   /** Encrypts `payload` under `agent`'s key (created on first use); the row is written by the caller. */
   async seal(agent: string, payload: Uint8Array): Promise<SealedPayload> {
-    const agentKey = await this.#agentKey(agent, true);
+    const agentKey = await this.#sealingKey(agent);
     const salt = randomBytes(SALT_BYTES);
     const plaintext = Buffer.concat([salt, payload]);
     const digest = DIGEST_PREFIX + createHash('sha256').update(plaintext).digest('hex');
@@ -61,13 +67,28 @@ export class PayloadVault {
     return plaintext.subarray(SALT_BYTES);
   }
 
-  /** Deletes `agent`'s key: its payloads become unreadable. Returns whether a key existed. */
+  /**
+   * Deletes `agent`'s key: its payloads become unreadable. Returns whether a key existed. The
+   * caller MUST announce a change through the store, so other processes drop the key they hold.
+   */
   async shred(agent: string): Promise<boolean> {
+    this.#sealingKeys.delete(agent);
     const result = await this.#db
       .deleteFrom('audit_agent_keys')
       .where('agent', '=', agent)
       .executeTakeFirst();
     return result.numDeletedRows > 0n;
+  }
+
+  async #sealingKey(agent: string): Promise<Buffer> {
+    const token = this.#changeToken();
+    const cached = this.#sealingKeys.get(agent);
+    if (cached?.token === token) return cached.key;
+    const key = await this.#agentKey(agent, true);
+    if (this.#sealingKeys.size >= KEY_CACHE_ENTRIES)
+      this.#sealingKeys.delete(this.#sealingKeys.keys().next().value as string);
+    this.#sealingKeys.set(agent, { token, key });
+    return key;
   }
 
   async #agentKey(agent: string, create: boolean): Promise<Buffer> {
