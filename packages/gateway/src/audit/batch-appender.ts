@@ -34,7 +34,8 @@ export class BatchAppender {
   readonly #signer: LogSigner;
   readonly #options: AppenderOptions;
   #queue: Pending[] = [];
-  #timer: NodeJS.Timeout | undefined;
+  /** Cancels the scheduled start of the next batch, when one is scheduled. */
+  #cancelScheduled: (() => void) | undefined;
   #running: Promise<void> | undefined;
   #closed = false;
   /** The tree as this process last committed it; reused when no other process appended since. */
@@ -75,14 +76,27 @@ export class BatchAppender {
     if (this.#running !== undefined) return;
     if (this.#queue.length >= this.#options.batchMaxEntries) {
       this.#start();
-    } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.#start(), this.#options.batchMaxDelayMs);
+    } else if (this.#cancelScheduled === undefined) {
+      this.#cancelScheduled = this.#scheduleStart(this.#options.batchMaxDelayMs);
     }
   }
 
+  /**
+   * Delay 0 is group commit: the batch starts after this turn of the event loop (what arrived in it
+   * is one batch), and what arrives during a commit is the next batch.
+   */
+  #scheduleStart(delayMs: number): () => void {
+    if (delayMs === 0) {
+      const immediate = setImmediate(() => this.#start());
+      return () => clearImmediate(immediate);
+    }
+    const timeout = setTimeout(() => this.#start(), delayMs);
+    return () => clearTimeout(timeout);
+  }
+
   #start(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancelScheduled?.();
+    this.#cancelScheduled = undefined;
     if (this.#running !== undefined || this.#queue.length === 0) return;
     const batch = this.#queue.splice(0, this.#options.batchMaxEntries);
     this.#running = this.#commit(batch).finally(() => {

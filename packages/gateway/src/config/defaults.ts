@@ -11,7 +11,7 @@ export const DEFAULT_MAX_ENTRY_BYTES = 1024 * 1024;
 /** Largest number of entries committed in one transaction. */
 export const DEFAULT_BATCH_MAX_ENTRIES = 2048;
 /** How long the appender waits to fill a batch once one entry is waiting. */
-export const DEFAULT_BATCH_MAX_DELAY_MS = 2;
+export const DEFAULT_BATCH_MAX_DELAY_MS = 0;
 /** How often a signed checkpoint is also kept in the checkpoint history. */
 export const DEFAULT_CHECKPOINT_HISTORY_INTERVAL_MS = 1000;
 /** Drain budget for SIGINT/SIGTERM before the process gives up waiting. */
