@@ -210,6 +210,7 @@ async function buildGuard(size, plane, shell) {
   return {
     size,
     agents,
+    set,
     policies: set.policies.length,
     baseline: baseline.length,
     generated: generated.length,
@@ -356,9 +357,34 @@ function buildPeer(size, detection) {
       undefined,
       detection,
     );
+    const tool = toolMap.get(request.tool);
     return {
       agent: request.agent.id,
       expected,
+      cedar: {
+        request: {
+          principal: { type: 'Agent', id: request.agent.id },
+          action: { type: 'Action', id: request.action },
+          resource: { type: 'Tool', id: request.tool },
+          context: { granted: true, ...facts },
+        },
+        entities: [
+          {
+            uid: { type: 'Agent', id: request.agent.id },
+            attrs: { name: request.agent.name, owner: request.agent.owner },
+            parents: [],
+          },
+          {
+            uid: { type: 'Tool', id: request.tool },
+            attrs: {
+              honeytoken: tool?.honeytoken === true,
+              privileged: tool?.privileged === true,
+              sink: tool?.sink ?? 'external',
+            },
+            parents: [{ type: 'Server', id: request.tool.split('/')[0] }],
+          },
+        ],
+      },
       context: {
         action: request.action,
         tool: request.tool,
@@ -371,6 +397,24 @@ function buildPeer(size, detection) {
     };
   });
   return { engine, contexts };
+}
+
+/**
+ * Our policy step alone, as the peer is measured: the same calls with their facts precomputed,
+ * through PolicySet.evaluate (the Cedar request and entities the guard builds).
+ */
+function policyOnlyBlock(setup, count, seq0) {
+  const lat = new Float64Array(count);
+  let mismatches = 0;
+  for (let k = 0; k < count; k++) {
+    const call = setup.peer.contexts[(seq0 + k) % setup.peer.contexts.length];
+    const s = performance.now();
+    const outcome = setup.set.evaluate(call.cedar.request, call.cedar.entities);
+    lat[k] = (performance.now() - s) * 1000;
+    if (outcome.decision !== call.expected) mismatches++;
+  }
+  if (mismatches > 0) throw new Error(`policy step: ${mismatches} decisions differ`);
+  return summarize(lat);
 }
 
 function peerBlock(peer, count, seq0) {
@@ -418,7 +462,7 @@ async function main() {
       const setup = await buildGuard(size, plane, shell);
       setup.active = spread(setup.agents, ACTIVE);
       setup.peer = buildPeer(size, setup.detection);
-      setup.rounds = { cached: [], unique: [], peer: [] };
+      setup.rounds = { cached: [], unique: [], peer: [], policy: [] };
       setups.push(setup);
       log(
         `${fmtInt(size)} policies: ${setup.baseline} baseline + ${fmtInt(setup.generated)} generated for ${fmtInt(setup.agents)} agents; parse ${setup.parseS.toFixed(2)} s, PolicySet.load ${setup.loadS.toFixed(2)} s`,
@@ -437,6 +481,8 @@ async function main() {
         const unique = await timedBlock(setup, setup.active, N, 1_000_000 + r * N, true);
         peerBlock(setup.peer, Math.min(PEER_N, 500), 0);
         const peer = peerBlock(setup.peer, PEER_N, r * PEER_N);
+        policyOnlyBlock(setup, Math.min(PEER_N, 500), 0);
+        setup.rounds.policy.push(policyOnlyBlock(setup, PEER_N, r * PEER_N));
         setup.rounds.cached.push(cached);
         setup.rounds.unique.push(unique);
         setup.rounds.peer.push(peer);
@@ -476,6 +522,8 @@ async function main() {
       uP99: med(s.rounds.unique, (x) => x.wall.p99),
       uOwnP50: med(s.rounds.unique, (x) => x.own.p50),
       peerP50: med(s.rounds.peer, (x) => x.p50),
+      policyP50: med(s.rounds.policy, (x) => x.p50),
+      policyP99: med(s.rounds.policy, (x) => x.p99),
       peerP99: med(s.rounds.peer, (x) => x.p99),
       peerPerS: med(s.rounds.peer, (x) => x.perS),
       roundP50s: s.rounds.cached.map((x) => fmtUs(x.wall.p50)).join(', '),
@@ -494,12 +542,12 @@ async function main() {
     );
     out.push('');
     out.push(
-      '| policies (agents) | p50 / p99 µs wall | p50 / p99 µs latencyUs | decisions/s (with recording) | CPU µs each incl. audit | unique SQL p50 / p99 µs | durable p50 / p99 ms | peer p50 / p99 µs | peer/s | zt4ai ÷ peer p50 |',
+      '| policies (agents) | p50 / p99 µs wall | p50 / p99 µs latencyUs | decisions/s (with recording) | CPU µs each incl. audit | unique SQL p50 / p99 µs | durable p50 / p99 ms | policy step only p50 / p99 µs | peer p50 / p99 µs | peer/s | zt4ai ÷ peer p50 (policy step ÷ peer) |',
     );
-    out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of rows) {
       out.push(
-        `| ${fmtInt(r.size)} (+13 baseline; ${fmtInt(r.agents)}) | ${fmtUs(r.p50)} / ${fmtUs(r.p99)} | ${fmtUs(r.ownP50)} / ${fmtUs(r.ownP99)} | ${fmtInt(r.perS)} (${fmtInt(r.perSRecorded)}) | ${fmtUs(r.cpuUs)} | ${fmtUs(r.uP50)} / ${fmtUs(r.uP99)} | ${(r.durP50 / 1000).toFixed(1)} / ${(r.durP99 / 1000).toFixed(1)} | ${fmtUs(r.peerP50)} / ${fmtUs(r.peerP99)} | ${fmtInt(r.peerPerS)} | ${(r.p50 / r.peerP50).toFixed(2)}× |`,
+        `| ${fmtInt(r.size)} (+13 baseline; ${fmtInt(r.agents)}) | ${fmtUs(r.p50)} / ${fmtUs(r.p99)} | ${fmtUs(r.ownP50)} / ${fmtUs(r.ownP99)} | ${fmtInt(r.perS)} (${fmtInt(r.perSRecorded)}) | ${fmtUs(r.cpuUs)} | ${fmtUs(r.uP50)} / ${fmtUs(r.uP99)} | ${(r.durP50 / 1000).toFixed(1)} / ${(r.durP99 / 1000).toFixed(1)} | ${fmtUs(r.policyP50)} / ${fmtUs(r.policyP99)} | ${fmtUs(r.peerP50)} / ${fmtUs(r.peerP99)} | ${fmtInt(r.peerPerS)} | ${(r.p50 / r.peerP50).toFixed(2)}× (${(r.policyP50 / r.peerP50).toFixed(2)}×) |`,
       );
     }
     out.push('');
