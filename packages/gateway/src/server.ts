@@ -6,9 +6,12 @@ import { loadShellParser } from './detectors/shell.js';
 import { GrantService } from './grants/index.js';
 import { type DetectionSettings, Guard, type ToolConfig } from './guard/index.js';
 import { IdentityService } from './identity/index.js';
+import { LlmGateway } from './llm/index.js';
+import { McpGateway, type PinReviewer, ToolPins } from './mcp/index.js';
 import { type LoadedPolicies, loadPolicies, readTrustedKeys } from './policy/load-policies.js';
 import { newSymmetricKeyText, parseSymmetricKey, readOrCreateSecret } from './secrets/index.js';
 import { openPostgresStore, openSqliteStore, type Store } from './store/index.js';
+import type { Logger } from 'pino';
 
 /** Everything a command or the HTTP server needs, opened from one configuration. */
 export interface ControlPlane {
@@ -172,4 +175,62 @@ export async function guardInputs(
       knownTools: config.tools.map((tool) => tool.name),
     },
   };
+}
+
+/**
+ * The MCP gateway over this control plane (docs/mcp-gateway.md); mount it with mountMcpEndpoint.
+ * `pins` is tool pinning; by default the store-backed ToolPins (mcp/tool-pins.ts).
+ */
+export async function openMcpGateway(
+  plane: ControlPlane,
+  options: { logger: Logger; pins?: PinReviewer },
+): Promise<McpGateway> {
+  const { guard } = await plane.guard();
+  const { config } = plane;
+  const pins =
+    options.pins ??
+    new ToolPins({
+      store: plane.store,
+      audit: plane.audit,
+      autoApprove: config.mcp.autoApproveTools,
+    });
+  if (config.mcp.autoApproveTools)
+    options.logger.warn('mcp.autoApproveTools is on: new tools are approved on first sight');
+  return new McpGateway({
+    config: config.mcp,
+    publicUrl: config.identity.issuer,
+    proofMaxAgeSeconds: config.identity.proofMaxAgeSeconds,
+    identity: plane.identity,
+    guard,
+    audit: plane.audit,
+    grants: plane.grants,
+    tools: new Map(config.tools.map((tool) => [tool.name, tool])),
+    pathRoots: config.guard.pathRoots,
+    pins,
+    logger: options.logger,
+  });
+}
+
+/**
+ * The LLM gateway over this control plane (docs/llm-gateway.md); mount it with registerLlmRoutes.
+ * Undefined when no model provider is configured.
+ */
+export async function openLlmGateway(
+  plane: ControlPlane,
+  options: { logger: Logger },
+): Promise<LlmGateway | undefined> {
+  const { config } = plane;
+  if (config.llm.providers.length === 0) return undefined;
+  const { guard } = await plane.guard();
+  return new LlmGateway({
+    config: config.llm,
+    publicUrl: config.identity.issuer,
+    proofMaxAgeSeconds: config.identity.proofMaxAgeSeconds,
+    guard,
+    identity: plane.identity,
+    grants: plane.grants,
+    store: plane.store,
+    audit: plane.audit,
+    logger: options.logger,
+  });
 }

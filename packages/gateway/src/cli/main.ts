@@ -9,6 +9,7 @@ import { grantCommand, operatorCommand } from './grant-command.js';
 import { keysCommand } from './keys-command.js';
 import { missionCommand } from './mission-command.js';
 import { policyCommand } from './policy-command.js';
+import { toolCommand } from './tool-command.js';
 import { exitCodeFor, Output } from './output.js';
 import { upCommand } from './up-command.js';
 
@@ -31,6 +32,7 @@ function program(): Command {
     .addCommand(keysCommand())
     .addCommand(policyCommand())
     .addCommand(grantCommand())
+    .addCommand(toolCommand())
     .addCommand(operatorCommand());
 }
 

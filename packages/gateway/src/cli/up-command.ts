@@ -4,7 +4,9 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import { buildHttpServer } from '../api/index.js';
 import { loadConfig } from '../config/index.js';
-import { openControlPlane } from '../server.js';
+import { registerLlmRoutes } from '../llm/index.js';
+import { mountMcpEndpoint } from '../mcp/index.js';
+import { openControlPlane, openLlmGateway, openMcpGateway } from '../server.js';
 import type { GlobalOptions } from './context.js';
 import { nonNegativeInteger } from './options.js';
 
@@ -52,6 +54,7 @@ export function upCommand(): Command {
           await plane.close();
           throw error;
         }
+        let llm: Awaited<ReturnType<typeof openLlmGateway>>;
         const app = buildHttpServer({
           store: plane.store,
           audit: plane.audit,
@@ -62,6 +65,14 @@ export function upCommand(): Command {
           logger,
         });
         try {
+          if (config.mcp.upstreams.length > 0)
+            await mountMcpEndpoint(app, await openMcpGateway(plane, { logger }), {
+              publicUrl: config.identity.issuer,
+              maxMessageBytes: config.mcp.maxMessageBytes,
+            });
+          llm = await openLlmGateway(plane, { logger });
+          if (llm !== undefined)
+            registerLlmRoutes(app, llm, { maxRequestBytes: config.llm.maxRequestBytes });
           await app.listen({ host: config.server.host, port: config.server.port });
         } catch (error) {
           await plane.close();
@@ -82,6 +93,7 @@ export function upCommand(): Command {
           process.exit(1);
         }, config.server.shutdownTimeoutMs).unref();
         await app.close();
+        await llm?.drain();
         await plane.close();
         clearTimeout(timer);
         logger.info('stopped');

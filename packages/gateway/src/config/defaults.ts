@@ -31,3 +31,32 @@ export const DEFAULT_PROOF_MAX_AGE_SECONDS = 60;
 export const DEFAULT_DETECTOR_TIMEOUT_MS = 200;
 /** Egress is HTTPS only unless a scheme is listed. */
 export const DEFAULT_ALLOWED_SCHEMES: readonly string[] = ['https'];
+/** MCP gateway: largest JSON-RPC message accepted on /mcp. */
+export const DEFAULT_MCP_MAX_MESSAGE_BYTES = 1024 * 1024;
+/** MCP gateway: largest upstream result passed to an agent: the detectors scan at most this much. */
+export const DEFAULT_MCP_MAX_RESULT_BYTES = 1024 * 1024;
+/** MCP gateway: budget of one upstream call unless the upstream sets its own `timeoutMs`. */
+export const DEFAULT_MCP_CALL_TIMEOUT_MS = 30_000;
+/** MCP gateway: a 2025-era session unused this long is closed. */
+export const DEFAULT_MCP_SESSION_IDLE_MS = 30 * 60 * 1000;
+export const DEFAULT_MCP_SESSIONS_PER_AGENT = 32;
+export const DEFAULT_MCP_MAX_SESSIONS = 10_000;
+/** MCP gateway: an agent's taint memory is dropped after this long without a tool result. */
+export const DEFAULT_MCP_TAINT_IDLE_MS = 60 * 60 * 1000;
+/** MCP gateway: PATH of stdio upstreams when the gateway has none. */
+export const DEFAULT_STDIO_PATH = '/usr/local/bin:/usr/bin:/bin';
+/** Host names that always reach this machine only (allowed Host headers besides the public one). */
+export const LOCAL_HOST_NAMES: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
+/** LLM gateway: default upstream base URLs of the hosted providers. */
+export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
+export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+/** LLM gateway: largest request body (prompts may carry images inline). */
+export const DEFAULT_LLM_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+/** LLM gateway: largest non-streamed answer, and largest single event of a stream. */
+export const DEFAULT_LLM_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** LLM gateway: longest silence of a provider, before its answer or between two chunks. */
+export const DEFAULT_LLM_TIMEOUT_MS = 300_000;
+/** LLM gateway: output ceiling set on calls under a budget that name none. */
+export const DEFAULT_LLM_MAX_OUTPUT_TOKENS = 16_384;
+/** LLM gateway: tool namespace of function names without a `server__` prefix. */
+export const DEFAULT_LLM_TOOL_NAMESPACE = 'functions';

@@ -6,6 +6,8 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ZtError } from '../errors.js';
 import * as defaults from './defaults.js';
+import { resolveLlmConfig } from './llm-config.js';
+import { resolveMcpConfig } from './mcp-config.js';
 import { rawConfigSchema, RENAMED_KEYS, type RawConfig } from './raw-config.js';
 import type { Config } from './resolved-config.js';
 import { Secret } from './secret.js';
@@ -99,6 +101,7 @@ function resolveConfig(
   );
   const databaseUrl = flags.databaseUrl ?? env.ZT4AI_DATABASE_URL ?? raw.databaseUrl;
   const inData = (path: string): string => (isAbsolute(path) ? path : resolve(cwd, path));
+  const identity = resolveIdentity(raw, env);
   return {
     configFile: file,
     dataDir,
@@ -120,7 +123,7 @@ function resolveConfig(
       shutdownTimeoutMs: raw.server?.shutdownTimeoutMs ?? defaults.DEFAULT_SHUTDOWN_TIMEOUT_MS,
     },
     logLevel: env.ZT4AI_LOG_LEVEL ?? raw.log?.level ?? defaults.DEFAULT_LOG_LEVEL,
-    identity: resolveIdentity(raw, env),
+    identity,
     policy: {
       bundle: raw.policy?.bundle === undefined ? undefined : inData(raw.policy.bundle),
       trustedKeys: (raw.policy?.trustedKeys ?? []).map(inData),
@@ -135,6 +138,8 @@ function resolveConfig(
       detectorTimeoutMs: raw.guard?.detectorTimeoutMs ?? defaults.DEFAULT_DETECTOR_TIMEOUT_MS,
     },
     tools: raw.tools ?? [],
+    mcp: resolveMcpConfig(raw.mcp, env, cwd, identity.issuer),
+    llm: resolveLlmConfig(raw.llm, env),
     audit: {
       origin: raw.audit?.origin ?? defaults.DEFAULT_AUDIT_ORIGIN,
       signingKey: keySource(

@@ -1,5 +1,7 @@
 // Stage one of configuration (CONVENTIONS 7): the raw shape of zt4ai.yaml, validated strictly.
 import { z } from 'zod';
+import { rawLlmSchema } from './llm-config.js';
+import { rawMcpSchema } from './mcp-config.js';
 
 const port = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
@@ -96,6 +98,8 @@ export const rawConfigSchema = z.strictObject({
     )
     .max(10_000)
     .optional(),
+  mcp: rawMcpSchema.optional(),
+  llm: rawLlmSchema.optional(),
 });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;

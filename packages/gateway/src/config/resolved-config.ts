@@ -1,4 +1,6 @@
 // Stage two of configuration: every setting resolved to a concrete value with named defaults.
+import type { LlmConfig } from './llm-config.js';
+import type { McpConfig } from './mcp-config.js';
 import type { RawConfig } from './raw-config.js';
 import type { Secret } from './secret.js';
 
@@ -49,6 +51,10 @@ export interface Config {
     readonly detectorTimeoutMs: number;
   };
   readonly tools: ReadonlyArray<NonNullable<RawConfig['tools']>[number]>;
+  /** The MCP gateway: upstream servers and the limits of /mcp (docs/mcp-gateway.md). */
+  readonly mcp: McpConfig;
+  /** The LLM gateway: model providers, limits, budgets and prices (docs/llm-gateway.md). */
+  readonly llm: LlmConfig;
   readonly audit: {
     readonly origin: string;
     readonly signingKey: KeySource;

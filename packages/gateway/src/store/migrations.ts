@@ -157,6 +157,87 @@ const grants: Migration = {
   },
 };
 
+const toolPins: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('mcp_tool_pins')
+      .addColumn('server', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('shadow_key', 'text', (c) => c.notNull())
+      .addColumn('digest', 'text', (c) => c.notNull())
+      .addColumn('definition', 'text', (c) => c.notNull())
+      .addColumn('flags', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('approved_digest', 'text')
+      .addColumn('accepted_flags', 'text')
+      .addColumn('approved_by', 'text')
+      .addColumn('approved_at', 'text')
+      .addColumn('blocked_by', 'text')
+      .addColumn('blocked_at', 'text')
+      .addColumn('block_reason', 'text')
+      .addColumn('first_seen', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('mcp_tool_pins_pk', ['server', 'name'])
+      .execute();
+    await db.schema
+      .createIndex('mcp_tool_pins_shadow_key')
+      .on('mcp_tool_pins')
+      .column('shadow_key')
+      .execute();
+  },
+};
+
+const llmUsage: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('llm_budget_usage')
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('subject', 'text', (c) => c.notNull())
+      .addColumn('period', 'text', (c) => c.notNull())
+      .addColumn('period_start', 'text', (c) => c.notNull())
+      .addColumn('spent_nano', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('reserved_nano', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('llm_budget_usage_pk', [
+        'scope',
+        'subject',
+        'period',
+        'period_start',
+      ])
+      .execute();
+    await db.schema
+      .createTable('llm_calls')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('agent', 'text', (c) => c.notNull())
+      .addColumn('team', 'text', (c) => c.notNull())
+      .addColumn('mission', 'text', (c) => c.notNull())
+      .addColumn('conversation', 'text', (c) => c.notNull())
+      .addColumn('provider', 'text', (c) => c.notNull())
+      .addColumn('model', 'text', (c) => c.notNull())
+      .addColumn('endpoint', 'text', (c) => c.notNull())
+      .addColumn('stream', 'integer', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('started_at', 'text', (c) => c.notNull())
+      .addColumn('finished_at', 'text', (c) => c.notNull())
+      .addColumn('input_tokens', 'bigint', (c) => c.notNull())
+      .addColumn('cached_input_tokens', 'bigint', (c) => c.notNull())
+      .addColumn('cache_write_tokens', 'bigint', (c) => c.notNull())
+      .addColumn('output_tokens', 'bigint', (c) => c.notNull())
+      .addColumn('reasoning_tokens', 'bigint', (c) => c.notNull())
+      .addColumn('usage_source', 'text', (c) => c.notNull())
+      .addColumn('cost_nano', 'bigint')
+      .addColumn('decision_index', 'bigint', (c) => c.notNull())
+      .execute();
+    for (const column of ['agent', 'team', 'mission'] as const) {
+      await db.schema
+        .createIndex(`llm_calls_${column}_started`)
+        .on('llm_calls')
+        .columns([column, 'started_at'])
+        .execute();
+    }
+  },
+};
+
 /** All migrations for a driver, keyed by their ordered names. */
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   const binary: Binary = kind === 'sqlite' ? 'blob' : 'bytea';
@@ -166,6 +247,8 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
         '0001_audit_log': auditLog(binary),
         '0002_identity': identity(binary),
         '0003_grants': grants,
+        '0004_mcp_tool_pins': toolPins,
+        '0005_llm_usage': llmUsage,
       }),
   };
 }

@@ -155,7 +155,80 @@ export interface OperatorRow {
   created_at: string;
 }
 
+/** `changed`: the upstream now offers a definition other than the approved one (blocked). */
+export type ToolPinStatus = 'approved' | 'pending' | 'changed' | 'blocked';
+
+/** One upstream MCP tool: the definition last offered and the one an operator approved. */
+export interface ToolPinRow {
+  server: string;
+  name: string;
+  /** Look-alike key of `name`: tools of other servers with the same key shadow this one. */
+  shadow_key: string;
+  /** `sha256:<hex>` of `definition`. */
+  digest: string;
+  /** RFC 8785 canonical JSON of the definition last offered. */
+  definition: string;
+  /** JSON array of hidden-instruction flags of `definition` (`rule@where`). */
+  flags: string;
+  status: ToolPinStatus;
+  approved_digest: string | null;
+  /** JSON array: the flags (and shadowing) the approver explicitly accepted. */
+  accepted_flags: string | null;
+  approved_by: string | null;
+  approved_at: string | null;
+  blocked_by: string | null;
+  blocked_at: string | null;
+  block_reason: string | null;
+  first_seen: string;
+  updated_at: string;
+}
+
+/** Spending against one budget in one period: settled costs and reservations of calls in flight. */
+export interface LlmBudgetUsageRow {
+  /** `agent`, `team`, `mission` or `grant`. */
+  scope: string;
+  subject: string;
+  /** `hour`, `day`, `week`, `month` or `total`. */
+  period: string;
+  /** Start of the period (UTC, ISO date or date-hour); `total` for the whole life. */
+  period_start: string;
+  /** Nano-dollars (10^-9 USD). */
+  spent_nano: number;
+  reserved_nano: number;
+  updated_at: string;
+}
+
+/** One model call through the LLM gateway: who, which model, tokens and cost. */
+export interface LlmCallRow {
+  id: string;
+  agent: string;
+  team: string;
+  mission: string;
+  conversation: string;
+  provider: string;
+  model: string;
+  /** `chat`, `responses` or `messages`. */
+  endpoint: string;
+  stream: number;
+  /** `completed`, `upstream_error`, `timeout`, `cut`, `client_closed` or `failed`. */
+  status: string;
+  started_at: string;
+  finished_at: string;
+  input_tokens: number;
+  cached_input_tokens: number;
+  cache_write_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+  /** `reported` by the provider, or `estimated` from what arrived. */
+  usage_source: string;
+  /** Nano-dollars; null when no price is known for the model. */
+  cost_nano: number | null;
+  /** Audit index of the guard decision that allowed the call. */
+  decision_index: number;
+}
+
 export interface Database {
+  mcp_tool_pins: ToolPinRow;
   grants: GrantRow;
   operators: OperatorRow;
   identity_missions: MissionRow;
@@ -169,4 +242,6 @@ export interface Database {
   audit_checkpoints: AuditCheckpointRow;
   audit_payloads: AuditPayloadRow;
   audit_agent_keys: AuditAgentKeyRow;
+  llm_budget_usage: LlmBudgetUsageRow;
+  llm_calls: LlmCallRow;
 }
