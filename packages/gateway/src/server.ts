@@ -225,7 +225,6 @@ export async function openLlmGateway(
   return new LlmGateway({
     config: config.llm,
     publicUrl: config.identity.issuer,
-    proofMaxAgeSeconds: config.identity.proofMaxAgeSeconds,
     guard,
     identity: plane.identity,
     grants: plane.grants,

@@ -8,6 +8,8 @@ import { loadConfig } from '../src/config/index.js';
 import { ZtError } from '../src/errors.js';
 import { type AuditSink, IdentityService } from '../src/identity/index.js';
 import type { Store } from '../src/store/index.js';
+import { openTestLog } from './support/audit.js';
+import { testGuard } from './support/guard.js';
 import { newAgentKey, MODEL, PROMPT, type TestAgentKey } from './support/identity.js';
 import { cleanupStores, DRIVERS, tempDir } from './support/stores.js';
 
@@ -171,6 +173,51 @@ for (const driver of DRIVERS) {
           }),
         ),
       ).toBe('proof-replayed');
+    });
+
+    it('vouches for its own results only; the guard accepts those instead of a second proof', async () => {
+      const { token } = await identity.issue(agentId, 'op');
+      const verified = await authenticate(token);
+      expect(identity.authenticator.vouches(verified)).toBe(true);
+      // A structurally identical object is not a result of this authenticator.
+      const forged = structuredClone(verified);
+      expect(identity.authenticator.vouches(forged)).toBe(false);
+
+      const log = await openTestLog(store);
+      try {
+        const guard = await testGuard(log, { authenticator: identity.authenticator });
+        const call = {
+          agent: { id: agentId },
+          action: 'tools/call' as const,
+          tool: 'db/query',
+          args: { sql: 'SELECT 1' },
+        };
+        // The same single-use proof, handed on as its verified result: one check, no replay.
+        const handed = await guard.decide({ ...call, authenticated: verified });
+        expect(handed.decision).toBe('allow');
+        await handed.recorded;
+        const refused = await guard.decide({ ...call, authenticated: forged });
+        expect(refused).toMatchObject({
+          decision: 'deny',
+          reasons: ['the authentication was not made by this control plane'],
+        });
+        const other = await guard.decide({
+          ...call,
+          agent: { id: 'agt_other' },
+          authenticated: verified,
+        });
+        expect(other.reasons).toEqual(['the certificate names another agent']);
+        const both = await guard.decide({
+          ...call,
+          authenticated: verified,
+          credentials: { certificate: token, proof: 'x', method: 'POST', url: URL },
+        });
+        expect(both.reasons).toEqual([
+          'a request carries credentials or an authentication, not both',
+        ]);
+      } finally {
+        await log.close();
+      }
     });
 
     it('revokes by jti on the next call, on this and on another store handle', async () => {

@@ -7,13 +7,21 @@ import type { AgentCredentials } from '../identity/index.js';
 const SCHEME = /^AgentCert\s+(\S+)$/;
 
 export function agentCredentials(request: FastifyRequest, baseUrl: string): AgentCredentials {
-  const authorization = request.headers.authorization;
-  const dpop = request.headers.dpop;
   const path = request.url.split('?')[0] ?? '/';
+  return credentialsFrom(request.headers, request.method, `${baseUrl}${path}`);
+}
+
+/** The credentials in a request's headers; `url` is the public URL the proof must name. */
+export function credentialsFrom(
+  headers: { readonly authorization?: unknown; readonly dpop?: unknown },
+  method: string,
+  url: string,
+): AgentCredentials {
+  const { authorization, dpop } = headers;
   return {
     certificate: typeof authorization === 'string' ? SCHEME.exec(authorization)?.[1] : undefined,
     proof: typeof dpop === 'string' ? dpop : undefined,
-    method: request.method,
-    url: `${baseUrl}${path}`,
+    method,
+    url,
   };
 }

@@ -36,7 +36,13 @@ export interface GuardRequest {
   readonly agent: GuardPrincipal;
   /** When given, step 1 verifies certificate and proof and the agent must match. */
   readonly credentials?: AgentCredentials;
-  /** When given with credentials, step 2 checks the certificate's bindings against it. */
+  /**
+   * Instead of credentials: the result of the guard's own authenticator for this request, from
+   * the enforcement point that authenticated it at its edge (a proof is single-use). Accepted only
+   * when the authenticator vouches for that very object.
+   */
+  readonly authenticated?: VerifiedAgentRequest;
+  /** When given with credentials or `authenticated`, step 2 checks the bindings against it. */
   readonly observed?: ObservedBinding;
   readonly action: GuardAction;
   /** `server/tool` (or the model / endpoint for llm and http actions). */
@@ -82,6 +88,8 @@ export interface GrantCheck {
 
 export interface Authenticate {
   authenticate(credentials: AgentCredentials): Promise<VerifiedAgentRequest>;
+  /** True only for a result this authenticator's `authenticate` produced. */
+  vouches(verified: VerifiedAgentRequest): boolean;
 }
 
 export interface BindingCheck {
@@ -212,10 +220,10 @@ export class Guard {
 
   /** Steps 1–2: the certificate and proof, then the bindings against what the request carries. */
   async #authenticateAndBind(request: GuardRequest): Promise<void> {
-    if (request.credentials === undefined) return;
+    if (request.credentials === undefined && request.authenticated === undefined) return;
     const authenticator = this.#options.authenticator;
     if (authenticator === undefined) throw new StepFailure('authentication is not configured');
-    const verified = await authenticator.authenticate(request.credentials);
+    const verified = await this.#verified(authenticator, request);
     if (verified.claims.agent.id !== request.agent.id)
       throw new StepFailure('the certificate names another agent');
     if (request.observed !== undefined) {
@@ -225,6 +233,20 @@ export class Guard {
       if (!bound.ok)
         throw new StepFailure(`drift: ${bound.field} differs from the approved profile`);
     }
+  }
+
+  /** The verified request: authenticated here, or vouched for by the authenticator. */
+  async #verified(
+    authenticator: Authenticate,
+    request: GuardRequest,
+  ): Promise<VerifiedAgentRequest> {
+    if (request.credentials !== undefined && request.authenticated !== undefined)
+      throw new StepFailure('a request carries credentials or an authentication, not both');
+    if (request.credentials !== undefined) return authenticator.authenticate(request.credentials);
+    const authenticated = request.authenticated as VerifiedAgentRequest;
+    if (!authenticator.vouches(authenticated))
+      throw new StepFailure('the authentication was not made by this control plane');
+    return authenticated;
   }
 
   /** Steps 3–4: normalize the arguments and run the detectors, DNS within the time budget. */

@@ -35,6 +35,8 @@ export class AgentAuthenticator {
   readonly #verifier: CertificateVerifier;
   #keys: string | undefined;
   #seen: SecuritySnapshot | undefined;
+  /** Results this authenticator produced: an enforcement point hands one on instead of re-proving. */
+  readonly #vouched = new WeakSet<VerifiedAgentRequest>();
 
   constructor(state: SecurityState, options: AuthenticatorOptions) {
     this.#state = state;
@@ -57,7 +59,17 @@ export class AgentAuthenticator {
       isRevoked: (certificate) => isRevoked(certificate, snapshot),
     });
     checkAgentState(verified, snapshot);
+    this.#vouched.add(verified);
     return verified;
+  }
+
+  /**
+   * True when `verified` is a result of this authenticator's `authenticate` (the very object, not a
+   * look-alike): the guard accepts such a result from the enforcement point that authenticated the
+   * request, so a single-use proof is checked once.
+   */
+  vouches(verified: VerifiedAgentRequest): boolean {
+    return this.#vouched.has(verified);
   }
 
   /**

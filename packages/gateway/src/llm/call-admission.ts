@@ -44,7 +44,7 @@ export type Admission =
 /** Everything read from the request and the certificate before the guard is asked. */
 interface Prepared {
   readonly claims: AgentCertificateClaims;
-  readonly credentials: Extract<EdgeAuthentication, { ok: true }>['credentials'];
+  readonly verified: Extract<EdgeAuthentication, { ok: true }>['verified'];
   readonly body: JsonRecord;
   readonly inspected: InspectedRequest;
   readonly provider: LlmProviderConfig;
@@ -107,7 +107,7 @@ export async function admit(c: CallComponents, incoming: IncomingCall): Promise<
 function askGuard(c: CallComponents, call: Prepared, endpoint: string): Promise<GuardDecision> {
   return c.guard.decide({
     agent: call.principal,
-    credentials: call.credentials,
+    authenticated: call.verified,
     observed: {
       model: observedModel(call.inspected.model, call.claims.model),
       prompt: observedPrompt(call.inspected),
@@ -189,7 +189,7 @@ async function prepare(
     ok: true,
     call: {
       claims,
-      credentials: auth.credentials,
+      verified: auth.verified,
       body,
       inspected,
       provider,

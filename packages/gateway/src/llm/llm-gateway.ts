@@ -31,7 +31,6 @@ export interface LlmGatewayOptions {
   readonly config: LlmConfig;
   /** The public base URL of this server (the issuer URL): proofs name URLs under it. */
   readonly publicUrl: string;
-  readonly proofMaxAgeSeconds: number;
   readonly guard: Pick<Guard, 'decide'>;
   readonly identity: Pick<IdentityService, 'authenticator' | 'agents' | 'missions'>;
   readonly grants: Pick<GrantService, 'grants'>;
@@ -60,8 +59,6 @@ export class LlmGateway {
       edge: new EdgeAuthenticator({
         authenticator: options.identity.authenticator,
         baseUrl: options.publicUrl,
-        proofMaxAgeSeconds: options.proofMaxAgeSeconds,
-        now: () => now().getTime(),
       }),
       subjects: new CallSubjects(options.identity, options.grants, options.store),
       prices: new PriceBook(options.config.prices),
