@@ -199,7 +199,6 @@ export async function openMcpGateway(
   return new McpGateway({
     config: config.mcp,
     publicUrl: config.identity.issuer,
-    proofMaxAgeSeconds: config.identity.proofMaxAgeSeconds,
     identity: plane.identity,
     guard,
     audit: plane.audit,

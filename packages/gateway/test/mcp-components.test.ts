@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import type { VerifiedAgentRequest } from '@zt4ai/verify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.js';
 import { SessionTaint } from '../src/detectors/labels.js';
@@ -33,17 +34,15 @@ const allow = (recorded: Promise<number> = Promise.resolve(41)): GuardDecision =
   };
 };
 
+/** Stands for the edge's verified request; these tests give the guard's decision themselves. */
+const VERIFIED = { claims: { agent: { id: 'agt_1' } } } as unknown as VerifiedAgentRequest;
+
 function harness(decision: GuardDecision, appendFails: (type: string) => boolean = () => false) {
   const appended: Array<{ event: Record<string, unknown>; payloads?: Record<string, string> }> = [];
   const seen: GuardRequest[] = [];
   let forwarded = 0;
   const taint = new SessionTaint();
-  const context = new CallContext(
-    { id: 'agt_1' },
-    { certificate: 'c', proof: 'p', method: 'POST', url: 'https://gw.example/mcp' },
-    taint,
-    undefined,
-  );
+  const context = new CallContext({ id: 'agt_1' }, VERIFIED, taint, undefined);
   const deps = {
     guard: {
       decide: async (request: GuardRequest) => {
@@ -82,15 +81,16 @@ function harness(decision: GuardDecision, appendFails: (type: string) => boolean
 }
 
 describe('guardedCall', () => {
-  it("passes the request's credentials and taint to the guard", async () => {
+  it("passes the request's authentication and taint to the guard", async () => {
     const h = harness(allow());
     await guardedCall(h.deps, h.request({ content: [] }));
     expect(h.seen[0]).toMatchObject({
       agent: { id: 'agt_1' },
-      credentials: { certificate: 'c', proof: 'p' },
       action: 'tools/call',
       tool: 'fs/read',
     });
+    // The very object the edge's authenticator produced: the guard accepts no look-alike.
+    expect(h.seen[0]?.authenticated).toBe(VERIFIED);
     expect(h.seen[0]?.session).toBe(h.taint);
   });
 

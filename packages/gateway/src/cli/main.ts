@@ -7,6 +7,7 @@ import { auditCommand } from './audit-command.js';
 import { certCommand } from './cert-command.js';
 import { grantCommand, operatorCommand } from './grant-command.js';
 import { keysCommand } from './keys-command.js';
+import { mcpProxyCommand } from './mcp-proxy-command.js';
 import { missionCommand } from './mission-command.js';
 import { policyCommand } from './policy-command.js';
 import { toolCommand } from './tool-command.js';
@@ -33,6 +34,7 @@ function program(): Command {
     .addCommand(policyCommand())
     .addCommand(grantCommand())
     .addCommand(toolCommand())
+    .addCommand(mcpProxyCommand())
     .addCommand(operatorCommand());
 }
 

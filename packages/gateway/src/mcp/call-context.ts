@@ -1,18 +1,19 @@
 // What a request handler knows about the request it serves: the authenticated agent, its
-// credentials (for the guard), and its taint. The HTTP edge attaches it to the SDK's pass-through
+// authentication (for the guard), and its taint. The HTTP edge attaches it to the SDK's pass-through
 // `authInfo`, which the SDK never fills from the wire; handlers take it back with `contextOf` and
 // fail closed when it is missing.
 import type { AuthInfo, ServerContext } from '@modelcontextprotocol/server';
+import type { VerifiedAgentRequest } from '@zt4ai/verify';
 import type { SessionTaint } from '../detectors/labels.js';
 import type { GuardPrincipal } from '../guard/index.js';
-import type { AgentCredentials } from '../identity/index.js';
 
 const KEY = 'zt4ai';
 
 export class CallContext {
   constructor(
     readonly principal: GuardPrincipal,
-    readonly credentials: AgentCredentials,
+    /** The request's authentication, for the guard (see edge-auth.ts). */
+    readonly verified: VerifiedAgentRequest,
     readonly taint: SessionTaint,
     /** The 2025-era session, when the request belongs to one. */
     readonly sessionId: string | undefined,

@@ -55,7 +55,7 @@ export async function guardedCall<T>(
 ): Promise<GuardedOutcome<T>> {
   const decision = await deps.guard.decide({
     agent: request.context.principal,
-    credentials: request.context.credentials,
+    authenticated: request.context.verified,
     action: request.action,
     tool: request.tool,
     args: request.args,

@@ -34,7 +34,6 @@ export interface McpGatewayOptions {
   readonly config: McpConfig;
   /** The public base URL (the issuer URL): proofs name `<publicUrl>/mcp`. */
   readonly publicUrl: string;
-  readonly proofMaxAgeSeconds: number;
   readonly identity: Pick<IdentityService, 'authenticator' | 'agents'>;
   readonly guard: Pick<Guard, 'decide'>;
   readonly audit: DecisionRecorder;
@@ -76,8 +75,6 @@ export class McpGateway {
     this.#edge = new EdgeAuthenticator({
       identity: options.identity,
       endpointUrl: `${options.publicUrl}${MCP_PATH}`,
-      proofMaxAgeSeconds: options.proofMaxAgeSeconds,
-      now,
     });
     this.#taints = new TaintRegistry(config.taintIdleTimeoutMs, now);
     const deps: HandlerDeps = {
@@ -161,7 +158,7 @@ export class McpGateway {
     const context = (sessionId: string | undefined): CallContext =>
       new CallContext(
         identity.principal,
-        identity.credentials,
+        identity.verified,
         this.#taints.of(identity.principal.id),
         sessionId,
       );
