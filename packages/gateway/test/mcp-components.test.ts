@@ -6,13 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import type { VerifiedAgentRequest } from '@zt4ai/verify';
-import { afterAll, describe, expect, it } from 'vitest';
+import { getEventListeners } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.js';
 import { SessionTaint } from '../src/detectors/labels.js';
 import { ZtError } from '../src/errors.js';
 import type { GuardDecision, GuardRequest } from '../src/guard/index.js';
 import { CallContext } from '../src/mcp/call-context.js';
 import { guardedCall, type GuardedRequest } from '../src/mcp/guarded-call.js';
+import { linkedAbortFetch } from '../src/mcp/linked-abort-fetch.js';
 import { parseJsonRpcBody } from '../src/mcp/json-rpc-body.js';
 import { resolvePathArguments } from '../src/mcp/resolve-paths.js';
 import { stdioEnvironment } from '../src/mcp/stdio-environment.js';
@@ -344,5 +348,60 @@ describe('the mcp configuration section', () => {
       TOKEN: 't',
     });
     expect(Object.keys(env)).toEqual(expect.arrayContaining(['USER', 'LOGNAME', 'SHELL', 'TERM']));
+  });
+});
+
+describe('linkedAbortFetch', () => {
+  let server: Server;
+  let base = '';
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      if (request.url === '/moved') {
+        response.writeHead(302, { location: '/text' }).end();
+      } else if (request.url === '/slow') {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.write('data: first\n\n'); // and never ends
+      } else {
+        response.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('leaves no listener on a long-lived signal once each body is read', async () => {
+    const linked = linkedAbortFetch(fetch);
+    const shared = new AbortController();
+    for (let i = 0; i < 200; i++)
+      expect(await (await linked(`${base}/text`, { signal: shared.signal })).text()).toBe('hello');
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+    // Plain fetch under the same kind of signal keeps a listener per request until GC.
+    const plain = new AbortController();
+    for (let i = 0; i < 200; i++)
+      await (await fetch(`${base}/text`, { signal: plain.signal })).text();
+    expect(getEventListeners(plain.signal, 'abort').length).toBeGreaterThan(0);
+  });
+
+  it('still aborts a body being read when the long-lived signal aborts', async () => {
+    const shared = new AbortController();
+    const response = await linkedAbortFetch(fetch)(`${base}/slow`, { signal: shared.signal });
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: first\n\n');
+    const pending = reader.read();
+    shared.abort(new Error('transport closed'));
+    await expect(pending).rejects.toThrow();
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('keeps the final URL and the redirect flag of the response', async () => {
+    const shared = new AbortController();
+    const response = await linkedAbortFetch(fetch)(`${base}/moved`, { signal: shared.signal });
+    expect(response.redirected).toBe(true);
+    expect(response.url).toBe(`${base}/text`);
+    expect(await response.text()).toBe('hello');
   });
 });

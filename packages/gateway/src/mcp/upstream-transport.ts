@@ -9,6 +9,7 @@ import {
 } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import type { McpUpstreamConfig, Secret } from '../config/index.js';
+import { linkedAbortFetch } from './linked-abort-fetch.js';
 import { stdioEnvironment } from './stdio-environment.js';
 
 /** Longest stderr chunk of a stdio upstream that reaches the log. */
@@ -38,7 +39,7 @@ export function upstreamTransport(config: McpUpstreamConfig, context: TransportC
     return transport;
   }
   const url = new URL(config.url);
-  const fetch = withHeaders(config.headers);
+  const fetch = linkedAbortFetch(withHeaders(config.headers));
   return config.transport === 'http'
     ? new StreamableHTTPClientTransport(url, { fetch, reconnectionOptions: NO_RECONNECT })
     : new SSEClientTransport(url, { fetch });
