@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { exportJWK, generateKeyPair } from 'jose';
 import { ConflictResolutionStrategy, PolicyEngine } from '@microsoft/agent-governance-sdk';
 import { loadShellParser } from '../packages/gateway/dist/detectors/shell.js';
 import { detectCallFacts, Guard } from '../packages/gateway/dist/guard/index.js';
@@ -17,6 +16,7 @@ import {
   machine,
   median,
   positiveIntEnv as int,
+  registerBenchAgent,
   runCleanups,
   summarize,
 } from './support.js';
@@ -246,28 +246,14 @@ async function registerAgents(plane, indexes) {
     },
     'op:bench',
   );
-  await plane.grants.operators.set('bench-approver', ['approver']);
   for (const i of indexes) {
-    const { publicKey } = await generateKeyPair('Ed25519', { extractable: true });
-    const { agent } = await plane.identity.registerAgent(
-      {
-        name: `bench-agent-${i}`,
-        owner: 'bench',
-        team: 'bench',
-        publicJwk: { kty: 'OKP', crv: 'Ed25519', x: (await exportJWK(publicKey)).x },
-        model: { provider: 'openai', name: 'gpt-4o', version: '2024-08-06' },
-        prompt: { template: 'You answer bench questions.', tools: [], params: {} },
-        mission: mission.id,
-      },
-      'op:bench',
-    );
-    await plane.identity.approveProfile(agent.id, undefined, 'op:bench');
-    const grant = await plane.grants.request(
-      { agent: agent.id, task: 'bench', allow: [`tools/call:${toolOf(i)}`], ttlSeconds: 3600 },
-      'op:bench',
-    );
-    if (grant.status !== 'active')
-      await plane.grants.approve(grant.id, 'bench-approver', 'benchmark');
+    const { agent } = await registerBenchAgent(plane, {
+      name: `bench-agent-${i}`,
+      mission: mission.id,
+      model: { provider: 'openai', name: 'gpt-4o', version: '2024-08-06' },
+      prompt: { template: 'You answer bench questions.', tools: [], params: {} },
+      allow: [`tools/call:${toolOf(i)}`],
+    });
     registered.set(i, agent.id);
   }
 }

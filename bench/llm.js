@@ -19,7 +19,6 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { exportJWK, generateKeyPair } from 'jose';
 import { pino } from 'pino';
 import { AgentIdentity } from '../packages/sdk/dist/index.js';
 import { buildHttpServer } from '../packages/gateway/dist/api/index.js';
@@ -31,6 +30,7 @@ import {
   machine,
   median,
   positiveIntEnv,
+  registerBenchAgent,
   runCleanups,
   summarize,
   verdict,
@@ -142,41 +142,23 @@ async function startGateway(dataDir, providerOrigin, cleanups) {
 }
 
 async function registerAgent(plane, url) {
-  const { publicKey, privateKey } = await generateKeyPair('Ed25519', { extractable: true });
   const model = { provider: 'openai', name: 'gpt-4o', version: '2024-08-06' };
   const prompt = { template: SYSTEM, tools: [], params: {} };
-  const mission = await plane.identity.createMission(
-    {
+  const { privateJwk } = await registerBenchAgent(plane, {
+    name: 'bench-agent',
+    mission: {
       name: 'bench',
       purpose: 'LLM gateway benchmark',
       allow: { actions: ['llm/complete'], tools: ['openai/gpt-4o'] },
     },
-    'op:bench',
-  );
-  const { agent } = await plane.identity.registerAgent(
-    {
-      name: 'bench-agent',
-      owner: 'bench',
-      team: 'bench',
-      publicJwk: { kty: 'OKP', crv: 'Ed25519', x: (await exportJWK(publicKey)).x },
-      model,
-      prompt,
-      mission: mission.id,
-    },
-    'op:bench',
-  );
-  await plane.identity.approveProfile(agent.id, undefined, 'op:bench');
-  await plane.grants.operators.set('bench-approver', ['approver']);
-  const grant = await plane.grants.request(
-    { agent: agent.id, task: 'bench', allow: ['llm/complete:openai/gpt-4o'], ttlSeconds: 3600 },
-    'op:bench',
-  );
-  if (grant.status !== 'active')
-    await plane.grants.approve(grant.id, 'bench-approver', 'benchmark');
+    model,
+    prompt,
+    allow: ['llm/complete:openai/gpt-4o'],
+  });
   return AgentIdentity.create({
     issuer: url,
     agent: 'bench-agent',
-    key: { privateJwk: await exportJWK(privateKey) },
+    key: { privateJwk },
     model,
     prompt,
     ttlSeconds: 3600,

@@ -25,7 +25,6 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { exportJWK, generateKeyPair } from 'jose';
 import { AgentIdentity } from '../packages/sdk/dist/index.js';
 import { loadConfig, openControlPlane } from '../packages/gateway/dist/index.js';
 import {
@@ -33,6 +32,7 @@ import {
   machine,
   median,
   positiveIntEnv,
+  registerBenchAgent,
   runCleanups,
   summarize,
   verdict,
@@ -156,36 +156,18 @@ async function setUpAgent(configFile, dir) {
   const config = loadConfig({ cwd: dir, env: {}, flags: { config: configFile } });
   const plane = await openControlPlane(config);
   try {
-    const { publicKey, privateKey } = await generateKeyPair('Ed25519', { extractable: true });
-    const mission = await plane.identity.createMission(
-      {
+    const { privateJwk } = await registerBenchAgent(plane, {
+      name: 'bench-agent',
+      mission: {
         name: 'bench',
         purpose: 'MCP gateway benchmark',
         allow: { actions: ['tools/call'], tools: ['bench/echo'] },
       },
-      'op:bench',
-    );
-    const { agent } = await plane.identity.registerAgent(
-      {
-        name: 'bench-agent',
-        owner: 'bench',
-        team: 'bench',
-        publicJwk: { kty: 'OKP', crv: 'Ed25519', x: (await exportJWK(publicKey)).x },
-        model: MODEL,
-        prompt: PROMPT,
-        mission: mission.id,
-      },
-      'op:bench',
-    );
-    await plane.identity.approveProfile(agent.id, undefined, 'op:bench');
-    await plane.grants.operators.set('bench-approver', ['approver']);
-    const grant = await plane.grants.request(
-      { agent: agent.id, task: 'bench', allow: ['tools/call:bench/echo'], ttlSeconds: 3600 },
-      'op:bench',
-    );
-    if (grant.status !== 'active')
-      await plane.grants.approve(grant.id, 'bench-approver', 'benchmark');
-    return { privateJwk: await exportJWK(privateKey), issuer: config.identity.issuer };
+      model: MODEL,
+      prompt: PROMPT,
+      allow: ['tools/call:bench/echo'],
+    });
+    return { privateJwk, issuer: config.identity.issuer };
   } finally {
     await plane.close();
   }

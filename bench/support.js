@@ -2,6 +2,7 @@
 // description of the machine (benchmarks report medians and ratios measured in the same run).
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import { exportJWK, generateKeyPair } from 'jose';
 
 /** A positive integer from environment variable `name`, or `fallback`. */
 export function positiveIntEnv(name, fallback) {
@@ -73,3 +74,37 @@ export async function runCleanups(cleanups, log) {
 
 export const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 export const verdict = (ok) => (ok ? 'met' : 'MISSED');
+
+/**
+ * Registers a benchmark agent with its own Ed25519 key under `mission` (created when a spec is
+ * given), approves its profile and gives it an approved task grant for `allow` (an hour, no use
+ * limit), through the public services. Returns the agent and its private key (JWK).
+ */
+export async function registerBenchAgent(plane, { name, mission, model, prompt, allow }) {
+  const { publicKey, privateKey } = await generateKeyPair('Ed25519', { extractable: true });
+  const missionId =
+    typeof mission === 'string'
+      ? mission
+      : (await plane.identity.createMission(mission, 'op:bench')).id;
+  const { agent } = await plane.identity.registerAgent(
+    {
+      name,
+      owner: 'bench',
+      team: 'bench',
+      publicJwk: { kty: 'OKP', crv: 'Ed25519', x: (await exportJWK(publicKey)).x },
+      model,
+      prompt,
+      mission: missionId,
+    },
+    'op:bench',
+  );
+  await plane.identity.approveProfile(agent.id, undefined, 'op:bench');
+  await plane.grants.operators.set('bench-approver', ['approver']);
+  const grant = await plane.grants.request(
+    { agent: agent.id, task: 'bench', allow, ttlSeconds: 3600 },
+    'op:bench',
+  );
+  if (grant.status !== 'active')
+    await plane.grants.approve(grant.id, 'bench-approver', 'benchmark');
+  return { agent, mission: missionId, privateJwk: await exportJWK(privateKey) };
+}
