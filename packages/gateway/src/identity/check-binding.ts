@@ -40,14 +40,37 @@ export type BindingResult =
     };
 
 const EXCERPT = 120;
+/** Compiled templates and profile digests are kept: profiles repeat on every call of an agent. */
+const COMPILED_CACHE = 1024;
+const compiled = new Map<string, ReturnType<typeof compileTemplate>>();
+const digests = new WeakMap<PromptConfig, string>();
+
+function compiledTemplate(template: string): ReturnType<typeof compileTemplate> {
+  const cached = compiled.get(template);
+  if (cached !== undefined) return cached;
+  const made = compileTemplate(template);
+  if (compiled.size >= COMPILED_CACHE) compiled.delete(compiled.keys().next().value as string);
+  compiled.set(template, made);
+  return made;
+}
+
+function profileDigest(prompt: PromptConfig): string {
+  let digest = digests.get(prompt);
+  if (digest === undefined) {
+    digest = promptDigest(prompt);
+    digests.set(prompt, digest);
+  }
+  return digest;
+}
 
 export function checkBinding(
   certificate: Pick<AgentCertificateClaims, 'model' | 'prompt'>,
   profile: BoundProfile,
   observed: ObservedBinding,
 ): BindingResult {
-  if (promptDigest(profile.prompt) !== certificate.prompt.digest) {
-    return drift('prompt.digest', certificate.prompt.digest, promptDigest(profile.prompt));
+  const digest = profileDigest(profile.prompt);
+  if (digest !== certificate.prompt.digest) {
+    return drift('prompt.digest', certificate.prompt.digest, digest);
   }
   for (const field of ['provider', 'name', 'version', 'digest'] as const) {
     const expected = certificate.model[field];
@@ -58,7 +81,7 @@ export function checkBinding(
   const prompt = observed.prompt;
   if (
     prompt?.system !== undefined &&
-    !compileTemplate(profile.prompt.template).matches(prompt.system)
+    !compiledTemplate(profile.prompt.template).matches(prompt.system)
   ) {
     return drift('prompt.system', profile.prompt.template, prompt.system);
   }

@@ -51,6 +51,8 @@ export interface IssuanceRequest {
   };
 }
 
+const BOUND_PROFILE_CACHE = 10_000;
+
 export class IdentityService {
   readonly missions: Missions;
   readonly agents: AgentRegistry;
@@ -63,6 +65,8 @@ export class IdentityService {
   readonly #now: () => Date;
   readonly #issuanceReplay: MemoryReplayCache;
   readonly #state: SecurityState;
+  /** Approved profiles by `agent@version` (immutable per version), for binding checks. */
+  readonly #boundProfiles = new Map<string, Profile>();
 
   constructor(options: IdentityServiceOptions) {
     const now = options.now ?? (() => new Date());
@@ -346,10 +350,11 @@ export class IdentityService {
     certificate: VerifiedCertificate,
     observed: ObservedBinding,
   ): Promise<{ ok: true } | { ok: false; field: string }> {
-    const profile = await this.agents.approvedProfile(certificate.claims.agent.id);
-    if (profile === undefined || profile.version !== certificate.claims.agent.version) {
-      return { ok: false, field: 'profile' };
-    }
+    const profile = await this.#boundProfile(
+      certificate.claims.agent.id,
+      certificate.claims.agent.version,
+    );
+    if (profile === undefined) return { ok: false, field: 'profile' };
     const result = checkBinding(certificate.claims, profile, observed);
     if (result.ok) return result;
     await this.#record('identity.drift', `agent:${certificate.claims.agent.id}`, {
@@ -358,6 +363,24 @@ export class IdentityService {
       jti: certificate.claims.jti,
     });
     return { ok: false, field: result.drift.field };
+  }
+
+  /**
+   * The approved profile of `agent` if it is `version`, by the live security state. A profile's
+   * content never changes for a given version (a change is a new version), so each is read once.
+   */
+  async #boundProfile(agent: string, version: number): Promise<Profile | undefined> {
+    if ((await this.#state.current()).agents.get(agent)?.profileVersion !== version)
+      return undefined;
+    const key = `${agent}@${version}`;
+    const cached = this.#boundProfiles.get(key);
+    if (cached !== undefined) return cached;
+    const profile = await this.agents.approvedProfile(agent);
+    if (profile?.version !== version) return undefined;
+    if (this.#boundProfiles.size >= BOUND_PROFILE_CACHE)
+      this.#boundProfiles.delete(this.#boundProfiles.keys().next().value as string);
+    this.#boundProfiles.set(key, profile);
+    return profile;
   }
 
   /** The discovery document (`/.well-known/zt4ai-configuration`). */
