@@ -12,6 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WIRE_CODES } from '../src/mcp/index.js';
 import {
+  APPROVER,
   EVERYTHING_SERVER,
   type Era,
   FILESYSTEM_SERVER,
@@ -78,8 +79,6 @@ beforeAll(async () => {
       ],
     },
   });
-  world.pins.statuses.set('fs/write_file', 'pending');
-  world.pins.statuses.set('fs/edit_file', 'changed');
   agent = world.agent;
   await world.grant(agent, [
     'tools/call:fs/*',
@@ -90,6 +89,10 @@ beforeAll(async () => {
   ]);
   clients.legacy = await world.connect('legacy');
   clients.modern = await world.connect('modern');
+  // The first listing pinned every offered tool (trust on first use); an operator then blocks two.
+  await clients.legacy.listTools();
+  await world.pins.pins.block('fs/write_file', APPROVER, 'not for this agent');
+  await world.pins.pins.block('fs/edit_file', APPROVER, 'definition under review');
 });
 
 afterAll(async () => {
@@ -137,8 +140,8 @@ describe('both protocol eras', () => {
           'admin/export_all_credentials',
         ]),
       );
-      expect(names).not.toContain('fs/write_file'); // pending pin
-      expect(names).not.toContain('fs/edit_file'); // changed pin
+      expect(names).not.toContain('fs/write_file'); // blocked pin
+      expect(names).not.toContain('fs/edit_file'); // blocked pin
       expect(names).not.toContain('everything/echo'); // no grant
       expect(names.every((n) => /^(fs|memory|everything|admin)\//.test(n))).toBe(true);
     },

@@ -12,11 +12,16 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildHttpServer } from '../../src/api/index.js';
 import { loadConfig } from '../../src/config/index.js';
-import { type McpGateway, mountMcpEndpoint, type PinReviewer } from '../../src/mcp/index.js';
+import {
+  type McpGateway,
+  mountMcpEndpoint,
+  type PinReviewer,
+  ToolPins,
+} from '../../src/mcp/index.js';
 import { type ControlPlane, openControlPlane, openMcpGateway } from '../../src/server.js';
 import { type AuditEvent, auditEvents } from './grants.js';
 import { MODEL, PROMPT } from './identity.js';
-import { StandInPins } from './mcp-pins.js';
+import { TestPins } from './mcp-pins.js';
 import { tempDir } from './stores.js';
 
 /** The reference servers from npm, run with this Node (`process.execPath`). */
@@ -53,7 +58,7 @@ export interface McpWorld {
   readonly plane: ControlPlane;
   readonly gateway: McpGateway;
   readonly app: FastifyInstance;
-  readonly pins: StandInPins;
+  readonly pins: TestPins;
   readonly dir: string;
   readonly agent: TestAgent;
   addAgent(): Promise<TestAgent>;
@@ -96,7 +101,9 @@ export async function mcpWorld(options: WorldOptions): Promise<McpWorld> {
   });
   const plane = await openControlPlane(config);
   const logger = pino({ level: process.env.ZT4AI_TEST_LOG ?? 'silent' });
-  const pins = (options.pins as StandInPins | undefined) ?? new StandInPins();
+  const pins =
+    (options.pins as TestPins | undefined) ??
+    new TestPins(new ToolPins({ store: plane.store, audit: plane.audit, autoApprove: true }));
   const gateway = await openMcpGateway(plane, { logger, pins });
   const app = buildHttpServer({
     store: plane.store,
