@@ -8,7 +8,7 @@
 // The suite connects without zt4ai credentials, so its gateway run goes through a forwarder on
 // 127.0.0.1 that adds the agent's certificate and a fresh proof to every request, and changes
 // nothing else (support/mcp-conformance-forwarder.ts). The agent holds grants for every tool,
-// prompt and resource of the upstream; tool pinning is the test stand-in that approves everything.
+// prompt and resource of the upstream; tool pinning approves every tool on first use.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
