@@ -178,7 +178,8 @@ describe('OpenAI Chat Completions through the gateway', () => {
       arguments: '{"command":"rm -rf / --no-preserve-root"}',
     });
     const decisions = (await auditEvents(h.plane)).filter(
-      (e) => e.type === 'guard.decision' && e.action === 'tools/call',
+      // Screened proposals take no grant use and are recorded as such.
+      (e) => e.type === 'guard.screened' && e.action === 'tools/call',
     );
     expect(
       decisions

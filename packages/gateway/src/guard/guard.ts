@@ -51,6 +51,12 @@ export interface GuardRequest {
   /** Argument kinds the enforcement point knows (e.g. from the tool's schema); win over config. */
   readonly argKinds?: Readonly<Record<string, ArgKind>>;
   readonly session?: SessionTaint;
+  /**
+   * A proposed action screened before anything runs it (a tool call in a model's answer): decided
+   * like any call, but it takes no use of the grant and opens no elevation request, since the
+   * call itself, if the agent makes it, is decided again. Recorded as `guard.screened`.
+   */
+  readonly screening?: boolean;
 }
 
 export interface GuardDecision {
@@ -192,11 +198,12 @@ export class Guard {
     // A human approved exactly this call (a just-in-time elevation): approval policies are satisfied.
     const approved = outcome.decision === 'approval_required' && grant?.humanApproved === true;
     if (outcome.decision === 'approval_required' && !approved)
-      return this.#elevate(request, decided);
+      return request.screening === true ? decided : this.#elevate(request, decided);
     if (outcome.decision !== 'allow' && !approved) return decided;
     // Least privilege holds whatever the policies say: a permit of a bundle never replaces a grant.
     if (grant === undefined) return { ...decided, decision: 'deny', reasons: [NO_GRANT_REASON] };
     const allowed = { ...decided, decision: 'allow' as const, grant: grant.id };
+    if (request.screening === true) return allowed;
     if (await this.#options.grants.consume(grant.id, request.agent.id))
       return approved ? { ...allowed, reasons: ['approved by a human'] } : allowed;
     return { ...decided, decision: 'deny', reasons: ['the task grant has ended or is used up'] };
@@ -294,7 +301,7 @@ export class Guard {
     const args = request.args === undefined ? undefined : safeJson(request.args);
     return this.#options.audit.append(
       {
-        type: 'guard.decision',
+        type: request.screening === true ? 'guard.screened' : 'guard.decision',
         agent: request.agent.id,
         action: request.action,
         tool: request.tool,

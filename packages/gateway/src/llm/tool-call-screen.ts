@@ -36,6 +36,8 @@ export function callScreen(
           action: 'tools/call',
           tool,
           args: parseArguments(call.arguments),
+          // Screening takes no grant use: the call, if the agent makes it, is decided again.
+          screening: true,
         });
         return { call, tool, decision };
       }),
