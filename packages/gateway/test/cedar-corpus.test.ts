@@ -1,12 +1,19 @@
 // Cedar's own integration tests (handwritten + generated corpus) through our engine wrapper.
 import path from 'node:path';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
-import { isLosslessNumber } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CedarEngine } from '../src/policy/cedar-engine.js';
-import type { CedarDecision, CedarRequest } from '../src/policy/cedar-engine.js';
+import type { CedarRequest } from '../src/policy/cedar-engine.js';
 import { ZtError } from '../src/errors.js';
-import { CEDAR_DIR, extractCorpus, listVectorFiles, readVector } from './support/cedar-vectors.js';
+import {
+  carriesUnsafeNumber,
+  CEDAR_DIR,
+  describeDecision,
+  extractCorpus,
+  listVectorFiles,
+  readVector,
+  sameSet,
+} from './support/cedar-vectors.js';
 
 /**
  * Every DIFFERENTIAL_STRIDE-th corpus file is also run through the official stateless call (which
@@ -22,29 +29,6 @@ interface Counts {
   outOfRangeEntityFiles: number;
   validationDrift: number;
   differential: number;
-}
-
-/** True when the parsed JSON carries a number the JS binding cannot carry (test-side check). */
-function carriesUnsafeNumber(value: unknown): boolean {
-  if (isLosslessNumber(value)) return true;
-  if (typeof value === 'number') return !Number.isSafeInteger(value);
-  if (Array.isArray(value)) return value.some(carriesUnsafeNumber);
-  if (typeof value === 'object' && value !== null) {
-    return Object.values(value).some(carriesUnsafeNumber);
-  }
-  return false;
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  const left = new Set(a);
-  const right = new Set(b);
-  return left.size === right.size && [...left].every((x) => right.has(x));
-}
-
-function describeDecision(d: CedarDecision): string {
-  return d.decision === 'error'
-    ? `error ${d.code}: ${d.message}`
-    : `${d.decision} reason=${JSON.stringify(d.policyIds)} errors=${JSON.stringify(d.errors)}`;
 }
 
 /** Runs one vector file; returns human-readable failures. */

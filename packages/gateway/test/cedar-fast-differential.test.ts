@@ -5,12 +5,19 @@
 // the corpus, the file's expected answer).
 import path from 'node:path';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
-import { isLosslessNumber } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CedarEngine } from '../src/policy/cedar-engine.js';
 import type { CedarDecision, CedarRequest } from '../src/policy/cedar-engine.js';
 import { FastPolicySet } from '../src/policy/fast/index.js';
-import { CEDAR_DIR, extractCorpus, listVectorFiles, readVector } from './support/cedar-vectors.js';
+import {
+  carriesUnsafeNumber,
+  CEDAR_DIR,
+  describeDecision,
+  extractCorpus,
+  listVectorFiles,
+  readVector,
+  sameSet,
+} from './support/cedar-vectors.js';
 
 interface Counts {
   files: number;
@@ -38,12 +45,6 @@ function emptyCounts(): Counts {
   };
 }
 
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  const left = new Set(a);
-  const right = new Set(b);
-  return left.size === right.size && [...left].every((x) => right.has(x));
-}
-
 function sameDecision(a: CedarDecision, b: CedarDecision): boolean {
   if (a.decision === 'error' || b.decision === 'error') {
     return a.decision === 'error' && b.decision === 'error' && a.code === b.code;
@@ -51,23 +52,6 @@ function sameDecision(a: CedarDecision, b: CedarDecision): boolean {
   return (
     a.decision === b.decision && sameSet(a.policyIds, b.policyIds) && sameSet(a.errors, b.errors)
   );
-}
-
-function show(d: CedarDecision | 'fallback'): string {
-  if (d === 'fallback') return 'fallback';
-  return d.decision === 'error'
-    ? `error ${d.code}: ${d.message}`
-    : `${d.decision} reason=${JSON.stringify(d.policyIds)} errors=${JSON.stringify(d.errors)}`;
-}
-
-function carriesUnsafeNumber(value: unknown): boolean {
-  if (isLosslessNumber(value)) return true;
-  if (typeof value === 'number') return !Number.isSafeInteger(value);
-  if (Array.isArray(value)) return value.some(carriesUnsafeNumber);
-  if (typeof value === 'object' && value !== null) {
-    return Object.values(value).some(carriesUnsafeNumber);
-  }
-  return false;
 }
 
 /** The file's policies under Cedar's own ids (policy0, policy1, … in source order). */
@@ -112,7 +96,7 @@ function runVector(baseDir: string, file: string, counts: Counts): string[] {
     counts.answered++;
     const want = reference.isAuthorized(call, entities);
     if (!sameDecision(got, want)) {
-      failures.push(`${where}: fast ${show(got)} != wasm ${show(want)}`);
+      failures.push(`${where}: fast ${describeDecision(got)} != wasm ${describeDecision(want)}`);
       continue;
     }
     if (entitiesUnsafe || carriesUnsafeNumber(request.context)) {
@@ -125,7 +109,9 @@ function runVector(baseDir: string, file: string, counts: Counts): string[] {
       errors: request.errors,
     };
     if (!sameDecision(got, expected)) {
-      failures.push(`${where}: fast ${show(got)} != expected ${show(expected)}`);
+      failures.push(
+        `${where}: fast ${describeDecision(got)} != expected ${describeDecision(expected)}`,
+      );
     }
   }
   return failures;
@@ -900,7 +886,7 @@ function runWorld(world: World, seed: number): { counts: RandomCounts; failures:
       const want = reference.isAuthorized(request, entities);
       if (!sameDecision(got, want)) {
         failures.push(
-          `${world.name}, seed ${seed}, set ${n}: fast ${show(got)} != wasm ${show(want)}\npolicies:\n${texts.join('\n')}\nrequest: ${JSON.stringify(request)}\nentities: ${JSON.stringify(entities)}`,
+          `${world.name}, seed ${seed}, set ${n}: fast ${describeDecision(got)} != wasm ${describeDecision(want)}\npolicies:\n${texts.join('\n')}\nrequest: ${JSON.stringify(request)}\nentities: ${JSON.stringify(entities)}`,
         );
       }
     }

@@ -6,7 +6,7 @@ import type { Secret } from '../config/index.js';
 
 /**
  * The `env` to give the SDK's StdioClientTransport. That transport lays its own default set
- * (HOME, LOGNAME, PATH, SHELL, TERM, USER, read from process.env) under what it is given, so each of
+ * (HOME, LOGNAME, PATH, SHELL, TERM, USER, from the gateway's own environment) under what it is given, so each of
  * those is set to `undefined` here unless granted: child_process.spawn leaves undefined entries out.
  */
 export function stdioEnvironment(

@@ -5,6 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isLosslessNumber } from 'lossless-json';
+import type { CedarDecision } from '../../src/policy/cedar-engine.js';
 import { parseJsonLossless } from '../../src/policy/lossless-json.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -63,4 +65,30 @@ export function readVector(
     schema: readFileSync(path.join(baseDir, test.schema), 'utf8'),
     entities: parseJsonLossless(readFileSync(path.join(baseDir, test.entities), 'utf8')),
   };
+}
+
+/** True when the parsed JSON carries a number the JS binding cannot carry (test-side check). */
+export function carriesUnsafeNumber(value: unknown): boolean {
+  if (isLosslessNumber(value)) return true;
+  if (typeof value === 'number') return !Number.isSafeInteger(value);
+  if (Array.isArray(value)) return value.some(carriesUnsafeNumber);
+  if (typeof value === 'object' && value !== null) {
+    return Object.values(value).some(carriesUnsafeNumber);
+  }
+  return false;
+}
+
+/** Equal as sets (Cedar reports policy ids in no fixed order). */
+export function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const left = new Set(a);
+  const right = new Set(b);
+  return left.size === right.size && [...left].every((x) => right.has(x));
+}
+
+/** A decision (or the fast path's 'fallback') for failure messages. */
+export function describeDecision(d: CedarDecision | 'fallback'): string {
+  if (d === 'fallback') return 'fallback';
+  return d.decision === 'error'
+    ? `error ${d.code}: ${d.message}`
+    : `${d.decision} reason=${JSON.stringify(d.policyIds)} errors=${JSON.stringify(d.errors)}`;
 }
