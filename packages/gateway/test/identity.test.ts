@@ -184,6 +184,7 @@ for (const driver of DRIVERS) {
       expect(identity.authenticator.vouches(forged)).toBe(false);
 
       const log = await openTestLog(store);
+      const started = clock;
       try {
         const guard = await testGuard(log, { authenticator: identity.authenticator });
         const call = {
@@ -199,7 +200,7 @@ for (const driver of DRIVERS) {
         const refused = await guard.decide({ ...call, authenticated: forged });
         expect(refused).toMatchObject({
           decision: 'deny',
-          reasons: ['the authentication was not made by this control plane'],
+          reasons: ['the authentication of the request could not be confirmed'],
         });
         const other = await guard.decide({
           ...call,
@@ -215,7 +216,16 @@ for (const driver of DRIVERS) {
         expect(both.reasons).toEqual([
           'a request carries credentials or an authentication, not both',
         ]);
+        // Only within the handling of its request: 10 s later the result is refused.
+        clock = new Date(started.getTime() + 9_999);
+        expect(identity.authenticator.vouches(verified)).toBe(true);
+        clock = new Date(started.getTime() + 10_000);
+        expect(identity.authenticator.vouches(verified)).toBe(false);
+        expect((await guard.decide({ ...call, authenticated: verified })).reasons).toEqual([
+          'the authentication of the request could not be confirmed',
+        ]);
       } finally {
+        clock = started;
         await log.close();
       }
     });

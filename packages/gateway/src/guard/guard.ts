@@ -252,7 +252,7 @@ export class Guard {
     if (request.credentials !== undefined) return authenticator.authenticate(request.credentials);
     const authenticated = request.authenticated as VerifiedAgentRequest;
     if (!authenticator.vouches(authenticated))
-      throw new StepFailure('the authentication was not made by this control plane');
+      throw new StepFailure('the authentication of the request could not be confirmed');
     return authenticated;
   }
 

@@ -29,14 +29,20 @@ export interface AgentCredentials {
   readonly url: string;
 }
 
+/** How long a result of `authenticate` may be handed on: the handling of one request. */
+const VOUCH_TTL_MS = 10_000;
+
 export class AgentAuthenticator {
   readonly #state: SecurityState;
   readonly #options: AuthenticatorOptions;
   readonly #verifier: CertificateVerifier;
   #keys: string | undefined;
   #seen: SecuritySnapshot | undefined;
-  /** Results this authenticator produced: an enforcement point hands one on instead of re-proving. */
-  readonly #vouched = new WeakSet<VerifiedAgentRequest>();
+  /**
+   * Results this authenticator produced, with when: an enforcement point hands one on (within the
+   * request it authenticated) instead of proving possession twice.
+   */
+  readonly #vouched = new WeakMap<VerifiedAgentRequest, number>();
 
   constructor(state: SecurityState, options: AuthenticatorOptions) {
     this.#state = state;
@@ -59,17 +65,19 @@ export class AgentAuthenticator {
       isRevoked: (certificate) => isRevoked(certificate, snapshot),
     });
     checkAgentState(verified, snapshot);
-    this.#vouched.add(verified);
+    this.#vouched.set(verified, this.#options.now().getTime());
     return verified;
   }
 
   /**
    * True when `verified` is a result of this authenticator's `authenticate` (the very object, not a
-   * look-alike): the guard accepts such a result from the enforcement point that authenticated the
-   * request, so a single-use proof is checked once.
+   * look-alike) made less than VOUCH_TTL_MS ago: the guard accepts such a result from the
+   * enforcement point that is handling that request, so a single-use proof is checked once. An old
+   * result is refused: revocation and agent state were checked when it was made.
    */
   vouches(verified: VerifiedAgentRequest): boolean {
-    return this.#vouched.has(verified);
+    const at = this.#vouched.get(verified);
+    return at !== undefined && this.#options.now().getTime() - at < VOUCH_TTL_MS;
   }
 
   /**
