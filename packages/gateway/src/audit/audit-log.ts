@@ -12,6 +12,7 @@ import {
   type ConsistencyProof,
   inclusionProof,
   type InclusionProof,
+  inclusionProofJson,
 } from './proofs.js';
 import { type LogReport, verifyLog } from './verify-log.js';
 
@@ -30,6 +31,30 @@ export interface AppendOptions {
   readonly payloads?: Readonly<Record<string, string | Uint8Array>>;
 }
 
+/** An event as it was recorded: its index and its members (with `time`, without payloads). */
+export interface RecordedEvent {
+  readonly index: number;
+  readonly event: Readonly<Record<string, unknown>> & { readonly type: string };
+}
+
+/**
+ * Sees every event this process records, once it is durable. A returned promise is awaited before
+ * the append resolves (containment must be in force when the caller learns the index); a listener
+ * that throws or rejects is reported to its error handler and never fails the append.
+ */
+export type RecordListener = (recorded: RecordedEvent) => void | Promise<void>;
+
+/** Entries and their inclusion proofs at the size `checkpoint` signs (see provenEntries). */
+export interface ProvenEntries {
+  readonly checkpoint: string;
+  readonly vkey: string;
+  readonly entries: ReadonlyArray<{
+    readonly index: number;
+    readonly entry: string;
+    readonly proof: ReturnType<typeof inclusionProofJson>;
+  }>;
+}
+
 export interface LogEntry {
   readonly index: number;
   readonly entry: string;
@@ -45,6 +70,8 @@ export class AuditLog {
   readonly #vault: PayloadVault;
   readonly #maxEntryBytes: number;
   readonly #now: () => Date;
+  /** Listeners and where each one's failures go. */
+  readonly #listeners = new Map<RecordListener, (error: unknown) => void>();
 
   private constructor(store: Store, options: AuditLogOptions) {
     this.#store = store;
@@ -91,18 +118,46 @@ export class AuditLog {
    */
   async append(event: unknown, options: AppendOptions = {}): Promise<number> {
     const time = (event as { time?: unknown } | null)?.time ?? this.#now().toISOString();
+    let index: number;
     if (options.payloads === undefined) {
-      return this.#appender.append(prepareEvent(event, this.#maxEntryBytes, { time }));
+      index = await this.#appender.append(prepareEvent(event, this.#maxEntryBytes, { time }));
+    } else {
+      this.check(event);
+      const { digests, rows } = await this.#sealPayloads(
+        event as Record<string, unknown>,
+        options.payloads,
+      );
+      index = await this.#appender.append(
+        prepareEvent(event, this.#maxEntryBytes, { time, payloads: digests }),
+        rows,
+      );
     }
-    this.check(event);
-    const { digests, rows } = await this.#sealPayloads(
-      event as Record<string, unknown>,
-      options.payloads,
-    );
-    return this.#appender.append(
-      prepareEvent(event, this.#maxEntryBytes, { time, payloads: digests }),
-      rows,
-    );
+    if (this.#listeners.size > 0)
+      await this.#announce(index, event as RecordedEvent['event'], time);
+    return index;
+  }
+
+  /**
+   * Adds a listener for every event recorded from now on; its failures go to `onError`. Returns its
+   * removal.
+   */
+  onRecorded(listener: RecordListener, onError: (error: unknown) => void): () => void {
+    this.#listeners.set(listener, onError);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async #announce(index: number, event: RecordedEvent['event'], time: unknown): Promise<void> {
+    const recorded: RecordedEvent = { index, event: { ...event, time } };
+    const waits: Promise<void>[] = [];
+    for (const [listener, onError] of this.#listeners) {
+      try {
+        const result = listener(recorded);
+        if (result !== undefined) waits.push(result.catch(onError));
+      } catch (error) {
+        onError(error);
+      }
+    }
+    if (waits.length > 0) await Promise.all(waits);
   }
 
   async #sealPayloads(
@@ -186,6 +241,24 @@ export class AuditLog {
       entries.push(...(await this.entries(from, Math.min(MAX_PAGE, size - from))));
     }
     return entries;
+  }
+
+  /**
+   * Entries with inclusion proofs, all against one signed checkpoint: what a reader needs to check
+   * offline (with @zt4ai/verify) that each entry is in the log the checkpoint signs.
+   */
+  async provenEntries(indexes: readonly number[]): Promise<ProvenEntries> {
+    const head = await this.#head();
+    const size = head?.size ?? 0;
+    const entries: ProvenEntries['entries'][number][] = [];
+    for (const index of [...new Set(indexes)].sort((a, b) => a - b)) {
+      const [entry] = await this.entries(index, 1);
+      if (entry === undefined || index >= size)
+        throw new ZtError('index-out-of-range', `index must be below ${size}`);
+      const proof = await inclusionProof(this.#store.db, size, index, size);
+      entries.push({ index, entry: entry.entry, proof: inclusionProofJson(proof) });
+    }
+    return { checkpoint: head?.checkpoint ?? (await this.checkpoint()), vkey: this.vkey, entries };
   }
 
   async inclusionProof(index: number, size?: number): Promise<InclusionProof> {

@@ -1,6 +1,13 @@
 // Public face of audit/: the log, its signer and the shapes it returns.
 export { AuditLog } from './audit-log.js';
-export type { AppendOptions, AuditLogOptions, LogEntry } from './audit-log.js';
+export type {
+  AppendOptions,
+  AuditLogOptions,
+  LogEntry,
+  ProvenEntries,
+  RecordedEvent,
+  RecordListener,
+} from './audit-log.js';
 export { loadLogSigner } from './log-signer.js';
 export type { LogSigner } from './log-signer.js';
 export { consistencyProofJson, inclusionProofJson } from './proofs.js';
