@@ -42,6 +42,10 @@ export type ZtErrorCode =
   | 'bundle-unsigned'
   | 'bundle-signature-invalid'
   | 'bundle-invalid'
+  | 'forbidden'
+  | 'incident-open'
+  | 'incident-not-open'
+  | 'kill-switch-not-engaged'
   | 'internal';
 
 /** A domain error with a stable code. Its message is safe to show to an operator. */

@@ -60,3 +60,7 @@ export const DEFAULT_LLM_TIMEOUT_MS = 300_000;
 export const DEFAULT_LLM_MAX_OUTPUT_TOKENS = 16_384;
 /** LLM gateway: tool namespace of function names without a `server__` prefix. */
 export const DEFAULT_LLM_TOOL_NAMESPACE = 'functions';
+/** Containment: how long one webhook delivery may take before it counts as failed. */
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 5_000;
+/** Containment: deliveries of one notification before it is given up (and logged as lost). */
+export const DEFAULT_WEBHOOK_MAX_ATTEMPTS = 12;

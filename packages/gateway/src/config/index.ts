@@ -10,5 +10,12 @@ export type {
   LlmProviderKind,
 } from './llm-config.js';
 export type { McpConfig, McpUpstreamConfig } from './mcp-config.js';
+export type {
+  ContainmentAction,
+  RemediationConfig,
+  RemediationRule,
+  TriggerConfig,
+  WebhookConfig,
+} from './remediation-config.js';
 export type { Config, KeySource, StoreConfig } from './resolved-config.js';
 export { Secret } from './secret.js';

@@ -3,23 +3,13 @@
 // one place, so the rest of config/ only mentions the section. Provider keys are resolved to
 // `Secret`s; a key may name an environment variable instead of holding the secret.
 import { z } from 'zod';
-import { ZtError } from '../errors.js';
 import * as defaults from './defaults.js';
-import { Secret } from './secret.js';
+import { type Secret, secret, secretValue } from './secret.js';
 
 const positiveInt = z.number().int().positive();
 /** A provider id is what certificates name as `model.provider` (and a grant resource's first part). */
 const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const MODEL_ID = /^[\x21-\x7e]{1,256}$/;
-
-const secretValue = z.union([
-  z
-    .string()
-    .min(1)
-    .max(16 * 1024),
-  z.strictObject({ env: z.string().regex(ENV_NAME, 'must be an environment variable name') }),
-]);
 
 export type LlmProviderKind = 'openai' | 'azure-openai' | 'anthropic' | 'openai-compatible';
 
@@ -171,15 +161,16 @@ export interface LlmConfig {
   readonly prices: readonly LlmPriceConfig[];
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 const DEFAULT_BASE_URLS: Partial<Record<LlmProviderKind, string>> = {
   openai: defaults.DEFAULT_OPENAI_BASE_URL,
   anthropic: defaults.DEFAULT_ANTHROPIC_BASE_URL,
 };
 
 /** Resolves the raw section against the environment (provider keys given as `{env: NAME}`). */
-export function resolveLlmConfig(raw: RawLlmConfig | undefined, env: Env): LlmConfig {
+export function resolveLlmConfig(
+  raw: RawLlmConfig | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): LlmConfig {
   const timeoutMs = raw?.timeoutMs ?? defaults.DEFAULT_LLM_TIMEOUT_MS;
   return {
     providers: (raw?.providers ?? []).map((provider, index) => ({
@@ -223,15 +214,4 @@ export function resolveLlmConfig(raw: RawLlmConfig | undefined, env: Env): LlmCo
       cacheWritePerMTok: price.cacheWritePerMTok,
     })),
   };
-}
-
-function secret(value: string | { env: string }, env: Env, at: string): Secret {
-  if (typeof value === 'string') return new Secret(value);
-  const found = env[value.env];
-  if (found === undefined || found === '') {
-    throw new ZtError('config-invalid', `${at}: environment variable ${value.env} is not set`, {
-      detail: { key: at, file: 'environment' },
-    });
-  }
-  return new Secret(found);
 }

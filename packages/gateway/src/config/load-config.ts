@@ -8,6 +8,7 @@ import { ZtError } from '../errors.js';
 import * as defaults from './defaults.js';
 import { resolveLlmConfig } from './llm-config.js';
 import { resolveMcpConfig } from './mcp-config.js';
+import { resolveRemediationConfig } from './remediation-config.js';
 import { rawConfigSchema, RENAMED_KEYS, type RawConfig } from './raw-config.js';
 import type { Config } from './resolved-config.js';
 import { Secret } from './secret.js';
@@ -140,6 +141,7 @@ function resolveConfig(
     tools: raw.tools ?? [],
     mcp: resolveMcpConfig(raw.mcp, env, cwd, identity.issuer),
     llm: resolveLlmConfig(raw.llm, env),
+    remediation: resolveRemediationConfig(raw.remediation, env),
     audit: {
       origin: raw.audit?.origin ?? defaults.DEFAULT_AUDIT_ORIGIN,
       signingKey: keySource(

@@ -2,6 +2,7 @@
 import type { LlmConfig } from './llm-config.js';
 import type { McpConfig } from './mcp-config.js';
 import type { RawConfig } from './raw-config.js';
+import type { RemediationConfig } from './remediation-config.js';
 import type { Secret } from './secret.js';
 
 export type StoreConfig =
@@ -55,6 +56,8 @@ export interface Config {
   readonly mcp: McpConfig;
   /** The LLM gateway: model providers, limits, budgets and prices (docs/llm-gateway.md). */
   readonly llm: LlmConfig;
+  /** Containment: remediation rules and the webhook they notify (docs/containment.md). */
+  readonly remediation: RemediationConfig;
   readonly audit: {
     readonly origin: string;
     readonly signingKey: KeySource;

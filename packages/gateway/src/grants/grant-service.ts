@@ -196,6 +196,25 @@ export class GrantService {
     return this.#end(id, actor, reason, 'revoked', 'grant.revoked');
   }
 
+  /** Containment: revokes every active or pending grant of an agent; returns how many. */
+  async revokeAllOf(agent: string, actor: string, reason: string): Promise<number> {
+    const open = [
+      ...(await this.grants.list({ agent, status: 'active' })),
+      ...(await this.grants.list({ agent, status: 'pending' })),
+    ];
+    let revoked = 0;
+    for (const grant of open) {
+      try {
+        await this.revoke(grant.id, actor, reason);
+        revoked++;
+      } catch (error) {
+        // Ended meanwhile (expired, used up, revoked by someone else): nothing left to revoke.
+        if (!(error instanceof ZtError && error.code === 'grant-not-pending')) throw error;
+      }
+    }
+    return revoked;
+  }
+
   /** The task is done: the agent (or an operator) ends its grant. */
   async endTask(id: string, actor: string): Promise<Grant> {
     return this.#end(id, actor, 'task ended', 'ended', 'grant.ended');

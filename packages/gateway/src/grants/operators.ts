@@ -61,6 +61,13 @@ export class Operators {
     return rows.map((row) => ({ name: row.name, roles: JSON.parse(row.roles) as OperatorRole[] }));
   }
 
+  /** Throws forbidden unless `name` is an operator with the admin role. */
+  async requireAdmin(name: string): Promise<void> {
+    const operator = name.startsWith('agent:') ? undefined : await this.get(name);
+    if (operator === undefined || !operator.roles.includes('admin'))
+      throw new ZtError('forbidden', `${name} does not have the admin role`);
+  }
+
   /** Throws not-an-approver unless `name` is an operator with the approver or admin role. */
   async requireApprover(name: string): Promise<void> {
     const operator = name.startsWith('agent:') ? undefined : await this.get(name);

@@ -19,7 +19,30 @@ export interface AuthenticatorOptions {
   readonly clockSkewSeconds: number;
   readonly replayCache: ReplayCache;
   readonly now: () => Date;
+  /**
+   * Told of a valid certificate presented with a proof that does not hold (another key, a replay,
+   * another method, URL or body): a sign the certificate has leaked. Awaited, so that containment
+   * is in force when the request is refused; its failures never change the refusal.
+   */
+  readonly onMisuse?: (misuse: CertificateMisuse) => Promise<void>;
 }
+
+export interface CertificateMisuse {
+  readonly agent: string;
+  readonly jti: string;
+  readonly code: string;
+}
+
+/** Proof failures under a certificate that verified: only a holder of the certificate gets here. */
+const MISUSE_CODES: ReadonlySet<string> = new Set([
+  'proof-key-mismatch',
+  'proof-replayed',
+  'proof-method-mismatch',
+  'proof-url-mismatch',
+  'proof-ath-mismatch',
+]);
+/** One report per certificate per this interval: a flood of bad proofs is one signal, not many. */
+const MISUSE_REPORT_INTERVAL_MS = 1000;
 
 /** What the headers of a request carry. */
 export interface AgentCredentials {
@@ -43,6 +66,8 @@ export class AgentAuthenticator {
    * request it authenticated) instead of proving possession twice.
    */
   readonly #vouched = new WeakMap<VerifiedAgentRequest, number>();
+  /** Last misuse report per certificate id. */
+  readonly #reported = new Map<string, number>();
 
   constructor(state: SecurityState, options: AuthenticatorOptions) {
     this.#state = state;
@@ -59,11 +84,18 @@ export class AgentAuthenticator {
   /** Resolves with the verified request, or throws VerifyError with the stable code. */
   async authenticate(credentials: AgentCredentials): Promise<VerifiedAgentRequest> {
     const snapshot = await this.#snapshot();
-    const verified = await verifyAgentRequest(credentials, {
-      verifier: this.#verifier,
-      replayCache: this.#options.replayCache,
-      isRevoked: (certificate) => isRevoked(certificate, snapshot),
-    });
+    let verified: VerifiedAgentRequest;
+    try {
+      verified = await verifyAgentRequest(credentials, {
+        verifier: this.#verifier,
+        replayCache: this.#options.replayCache,
+        isRevoked: (certificate) => isRevoked(certificate, snapshot),
+      });
+    } catch (error) {
+      if (error instanceof VerifyError && MISUSE_CODES.has(error.code))
+        await this.#reportMisuse(credentials.certificate, error.code);
+      throw error;
+    }
     checkAgentState(verified, snapshot);
     this.#vouched.set(verified, this.#options.now().getTime());
     return verified;
@@ -93,6 +125,22 @@ export class AgentAuthenticator {
     if (isRevoked(verified, snapshot)) throw new VerifyError('revoked');
     checkAgentState(verified, snapshot);
     return verified;
+  }
+
+  async #reportMisuse(certificate: string | undefined, code: string): Promise<void> {
+    const report = this.#options.onMisuse;
+    if (report === undefined || certificate === undefined) return;
+    try {
+      // The certificate verified before the proof was checked, so this is a cache hit.
+      const { claims } = await this.#verifier.verify(certificate);
+      const now = this.#options.now().getTime();
+      if (now - (this.#reported.get(claims.jti) ?? -Infinity) < MISUSE_REPORT_INTERVAL_MS) return;
+      if (this.#reported.size >= 10_000) this.#reported.clear();
+      this.#reported.set(claims.jti, now);
+      await report({ agent: claims.agent.id, jti: claims.jti, code });
+    } catch {
+      // The refusal stands whatever happens to its report.
+    }
   }
 
   async #snapshot(): Promise<SecuritySnapshot> {

@@ -226,6 +226,23 @@ export class AgentRegistry {
     });
   }
 
+  /**
+   * Sends the approved profile back to review (containment): it becomes pending again, so nothing is
+   * issued for it until an approver approves it anew. Returns its version, or undefined when none
+   * was approved.
+   */
+  async withdrawApproval(agentId: string): Promise<number | undefined> {
+    const now = this.#now().toISOString();
+    const row = await this.#db
+      .updateTable('identity_profiles')
+      .set({ status: 'pending', decided_by: null, decided_at: now })
+      .where('agent', '=', agentId)
+      .where('status', '=', 'approved')
+      .returning('version')
+      .executeTakeFirst();
+    return row?.version;
+  }
+
   /** The newest pending profile, if any. */
   async pendingProfile(agentId: string): Promise<Profile | undefined> {
     const row = await this.#db

@@ -88,6 +88,13 @@ export class IdentityService {
       clockSkewSeconds: options.config.clockSkewSeconds,
       replayCache: new MemoryReplayCache({ now: seconds }),
       now,
+      onMisuse: async (misuse) => {
+        await this.#record('identity.certificate.misuse', `agent:${misuse.agent}`, {
+          agent: misuse.agent,
+          jti: misuse.jti,
+          code: misuse.code,
+        });
+      },
     });
   }
 
@@ -215,6 +222,7 @@ export class IdentityService {
     reason = '',
   ): Promise<Agent> {
     const before = await this.agents.get(agentRef);
+    if (status === 'active' && before.status === 'quarantined') await this.#refuseIfHeld(before.id);
     if (status === 'active' && before.status === 'pending') {
       throw new ZtError(
         'invalid-argument',
@@ -229,6 +237,22 @@ export class IdentityService {
       reason,
     });
     return agent;
+  }
+
+  /**
+   * Containment: the approved profile goes back to review and every certificate of the agent stops
+   * verifying; nothing is issued until an approver approves the profile again.
+   */
+  async requireReapproval(agentRef: string, actor: string, reason = ''): Promise<void> {
+    const agent = await this.agents.get(agentRef);
+    const version = await this.agents.withdrawApproval(agent.id);
+    const epoch = await this.agents.bumpEpoch(agent.id);
+    await this.#changed('identity.profile.withdrawn', actor, {
+      agent: agent.id,
+      profileVersion: version ?? null,
+      epoch,
+      reason,
+    });
   }
 
   /** Issues a certificate for an agent's approved profile (operator path: CLI). */
@@ -261,10 +285,12 @@ export class IdentityService {
       maxAgeSeconds: this.#config.proofMaxAgeSeconds,
       expectedNonce: (nonce) => this.nonces.accepts(nonce),
     });
-    if (agent.status !== 'active') {
+    // The live status: a kill switch halts an agent whose registry status is still active.
+    const status = agent.status === 'active' ? await this.agentStatus(agent.id) : agent.status;
+    if (status !== 'active') {
       throw new ZtError(
         'agent-not-active',
-        `agent is ${agent.status}; certificates are issued to active agents only`,
+        `agent is ${status ?? agent.status}; certificates are issued to active agents only`,
       );
     }
     const approved = await this.agents.approvedProfile(agent.id);
@@ -418,6 +444,9 @@ export class IdentityService {
     if (profile === undefined) {
       throw new ZtError('profile-not-approved', 'agent has no approved profile');
     }
+    if ((await this.#state.current()).halted(agent.team, profile.mission.id)) {
+      throw new ZtError('agent-not-active', 'a kill switch stops this agent; nothing is issued');
+    }
     const ttl = options.ttlSeconds ?? this.#config.certificateTtlSeconds;
     if (!Number.isInteger(ttl) || ttl < 1 || ttl > this.#config.maxCertificateTtlSeconds) {
       throw new ZtError(
@@ -447,6 +476,22 @@ export class IdentityService {
       tokenDigest: createHash('sha256').update(certificate.token).digest('base64url'),
     });
     return certificate;
+  }
+
+  /** A quarantine that containment imposed ends only by releasing its incident (approver + reason). */
+  async #refuseIfHeld(agent: string): Promise<void> {
+    const held = await this.#store.db
+      .selectFrom('incidents')
+      .select('id')
+      .where('agent', '=', agent)
+      .where('status', '=', 'open')
+      .where('quarantined', '=', 1)
+      .executeTakeFirst();
+    if (held !== undefined)
+      throw new ZtError(
+        'incident-open',
+        `incident ${held.id} holds this agent in quarantine: release the incident (an approver, with a reason)`,
+      );
   }
 
   async #record(type: string, actor: string, fields: Record<string, unknown>): Promise<void> {

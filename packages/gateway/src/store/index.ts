@@ -13,15 +13,21 @@ export type {
   Database,
   GrantRow,
   GrantStatus,
+  IncidentEventRow,
+  IncidentRow,
+  IncidentStatus,
   OperatorRole,
   OperatorRow,
   IssuerKeyRow,
   IssuerKeyState,
+  KillSwitchRow,
+  KillSwitchScope,
   MissionRow,
   ProfileRow,
   ProfileStatus,
   RevocationKind,
   RevocationRow,
+  WebhookOutboxRow,
 } from './schema.js';
 export { openSqliteStore } from './sqlite/open-sqlite.js';
 export type { Store, StoreKind, StoreLock } from './store.js';

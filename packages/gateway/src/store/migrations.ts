@@ -238,6 +238,99 @@ const llmUsage: Migration = {
   },
 };
 
+const operatorAccess: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('operator_sessions')
+      .addColumn('id_hash', 'text', (c) => c.primaryKey())
+      .addColumn('operator', 'text', (c) => c.notNull())
+      .addColumn('csrf_token', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('operator_sessions_operator')
+      .on('operator_sessions')
+      .column('operator')
+      .execute();
+    await db.schema
+      .createTable('operator_login_links')
+      .addColumn('token_hash', 'text', (c) => c.primaryKey())
+      .addColumn('operator', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .addColumn('used_at', 'text')
+      .execute();
+  },
+};
+
+const remediation: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('kill_switches')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('subject', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('engaged_by', 'text', (c) => c.notNull())
+      .addColumn('engaged_at', 'text', (c) => c.notNull())
+      .addColumn('released_by', 'text')
+      .addColumn('released_at', 'text')
+      .addColumn('release_reason', 'text')
+      .execute();
+    await db.schema
+      .createTable('incidents')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('agent', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('opened_by_rule', 'text', (c) => c.notNull())
+      .addColumn('opened_at', 'text', (c) => c.notNull())
+      .addColumn('quarantined', 'integer', (c) => c.notNull())
+      .addColumn('released_by', 'text')
+      .addColumn('released_at', 'text')
+      .addColumn('release_reason', 'text')
+      .execute();
+    await db.schema
+      .createIndex('incidents_one_open_per_agent')
+      .on('incidents')
+      .column('agent')
+      .unique()
+      .where(sql.ref('status'), '=', 'open')
+      .execute();
+    await db.schema
+      .createIndex('incidents_agent_status')
+      .on('incidents')
+      .columns(['agent', 'status'])
+      .execute();
+    await db.schema
+      .createTable('incident_events')
+      .addColumn('incident', 'text', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('detail', 'text', (c) => c.notNull())
+      .addColumn('evidence', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('incident_events_pk', ['incident', 'seq'])
+      .execute();
+    await db.schema
+      .createTable('webhook_outbox')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('body', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull())
+      .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+      .addColumn('delivered_at', 'text')
+      .addColumn('given_up_at', 'text')
+      .addColumn('last_error', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('webhook_outbox_due')
+      .on('webhook_outbox')
+      .columns(['delivered_at', 'given_up_at', 'next_attempt_at'])
+      .execute();
+  },
+};
+
 /** All migrations for a driver, keyed by their ordered names. */
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   const binary: Binary = kind === 'sqlite' ? 'blob' : 'bytea';
@@ -249,6 +342,8 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
         '0003_grants': grants,
         '0004_mcp_tool_pins': toolPins,
         '0005_llm_usage': llmUsage,
+        '0006_remediation': remediation,
+        '0007_operator_access': operatorAccess,
       }),
   };
 }

@@ -227,10 +227,89 @@ export interface LlmCallRow {
   decision_index: number;
 }
 
+/** A dashboard session: the cookie holds the secret, the store only its hash. */
+export interface OperatorSessionRow {
+  /** base64url SHA-256 of the session secret. */
+  id_hash: string;
+  operator: string;
+  /** The synchronizer token state-changing requests must echo in `x-csrf-token`. */
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/** A one-time login link: redeemed once for a session, before it expires. */
+export interface OperatorLoginLinkRow {
+  /** base64url SHA-256 of the token in the link. */
+  token_hash: string;
+  operator: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export type KillSwitchScope = 'all' | 'team' | 'mission';
+
+/** An administrator's stop of every agent, one team or one mission; active while not released. */
+export interface KillSwitchRow {
+  id: string;
+  scope: KillSwitchScope;
+  /** The team or mission id; '' for `all`. */
+  subject: string;
+  reason: string;
+  engaged_by: string;
+  engaged_at: string;
+  released_by: string | null;
+  released_at: string | null;
+  release_reason: string | null;
+}
+
+export type IncidentStatus = 'open' | 'released';
+
+export interface IncidentRow {
+  id: string;
+  agent: string;
+  status: IncidentStatus;
+  opened_by_rule: string;
+  opened_at: string;
+  /** 1 when containment quarantined the agent (releasing the incident makes it active again). */
+  quarantined: number;
+  released_by: string | null;
+  released_at: string | null;
+  release_reason: string | null;
+}
+
+/** One line of an incident's timeline. */
+export interface IncidentEventRow {
+  incident: string;
+  seq: number;
+  at: string;
+  /** `triggered`, `action`, `action-failed`, `evidence` or `released`. */
+  kind: string;
+  detail: string;
+  /** JSON array of audit indexes this line rests on. */
+  evidence: string;
+}
+
+/** A signed webhook notification waiting for delivery (an outbox: it survives restarts). */
+export interface WebhookOutboxRow {
+  id: string;
+  /** The exact JSON body that is signed and sent. */
+  body: string;
+  created_at: string;
+  attempts: number;
+  next_attempt_at: string;
+  delivered_at: string | null;
+  given_up_at: string | null;
+  last_error: string;
+}
+
 export interface Database {
   mcp_tool_pins: ToolPinRow;
   grants: GrantRow;
   operators: OperatorRow;
+  operator_sessions: OperatorSessionRow;
+  operator_login_links: OperatorLoginLinkRow;
   identity_missions: MissionRow;
   identity_agents: AgentRow;
   identity_profiles: ProfileRow;
@@ -244,4 +323,8 @@ export interface Database {
   audit_agent_keys: AuditAgentKeyRow;
   llm_budget_usage: LlmBudgetUsageRow;
   llm_calls: LlmCallRow;
+  kill_switches: KillSwitchRow;
+  incidents: IncidentRow;
+  incident_events: IncidentEventRow;
+  webhook_outbox: WebhookOutboxRow;
 }
