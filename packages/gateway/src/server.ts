@@ -10,6 +10,7 @@ import { LlmGateway } from './llm/index.js';
 import { McpGateway, type PinReviewer, ToolPins } from './mcp/index.js';
 import { type LoadedPolicies, loadPolicies, readTrustedKeys } from './policy/load-policies.js';
 import { newSymmetricKeyText, parseSymmetricKey, readOrCreateSecret } from './secrets/index.js';
+import { Remediation } from './remediation/index.js';
 import { openPostgresStore, openSqliteStore, type Store } from './store/index.js';
 import type { Logger } from 'pino';
 
@@ -20,6 +21,11 @@ export interface ControlPlane {
   readonly audit: AuditLog;
   readonly identity: IdentityService;
   readonly grants: GrantService;
+  /**
+   * Containment: rules, incidents, the kill switch. Its rules react once started
+   * (`remediation.start(logger)`); opening an MCP or LLM gateway starts it.
+   */
+  readonly remediation: Remediation;
   /**
    * The guard, built on first use (it loads the policy set and the parsers): the policies in force
    * and the pipeline every enforcement point calls. Loading is recorded in the audit log.
@@ -86,6 +92,14 @@ export async function openControlPlane(
     },
     ...(options.now === undefined ? {} : { now: options.now }),
   });
+  const remediation = new Remediation({
+    store,
+    audit,
+    identity,
+    grants,
+    config: config.remediation,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   let guard: Promise<{ guard: Guard; policies: LoadedPolicies }> | undefined;
   let closing: Promise<void> | undefined;
   return {
@@ -94,6 +108,7 @@ export async function openControlPlane(
     audit,
     identity,
     grants,
+    remediation,
     guard: () =>
       (guard ??= buildGuard(
         config,
@@ -108,6 +123,7 @@ export async function openControlPlane(
     close: () =>
       (closing ??= (async () => {
         try {
+          await remediation.stop();
           await grants.flush().catch(() => undefined); // best effort: counts of unlimited grants
           await audit.close();
         } finally {
@@ -196,7 +212,7 @@ export async function openMcpGateway(
     });
   if (config.mcp.autoApproveTools)
     options.logger.warn('mcp.autoApproveTools is on: new tools are approved on first sight');
-  return new McpGateway({
+  const gateway = new McpGateway({
     config: config.mcp,
     publicUrl: config.identity.issuer,
     identity: plane.identity,
@@ -208,6 +224,9 @@ export async function openMcpGateway(
     pins,
     logger: options.logger,
   });
+  plane.remediation.sessions.add(gateway);
+  plane.remediation.start(options.logger);
+  return gateway;
 }
 
 /**
@@ -221,7 +240,7 @@ export async function openLlmGateway(
   const { config } = plane;
   if (config.llm.providers.length === 0) return undefined;
   const { guard } = await plane.guard();
-  return new LlmGateway({
+  const gateway = new LlmGateway({
     config: config.llm,
     publicUrl: config.identity.issuer,
     guard,
@@ -231,4 +250,7 @@ export async function openLlmGateway(
     audit: plane.audit,
     logger: options.logger,
   });
+  plane.remediation.sessions.add(gateway);
+  plane.remediation.start(options.logger);
+  return gateway;
 }

@@ -6,6 +6,7 @@ import { agentCommand } from './agent-command.js';
 import { auditCommand } from './audit-command.js';
 import { certCommand } from './cert-command.js';
 import { grantCommand, operatorCommand } from './grant-command.js';
+import { incidentCommand, killSwitchCommand } from './incident-command.js';
 import { keysCommand } from './keys-command.js';
 import { mcpProxyCommand } from './mcp-proxy-command.js';
 import { missionCommand } from './mission-command.js';
@@ -35,6 +36,8 @@ function program(): Command {
     .addCommand(grantCommand())
     .addCommand(toolCommand())
     .addCommand(mcpProxyCommand())
+    .addCommand(incidentCommand())
+    .addCommand(killSwitchCommand())
     .addCommand(operatorCommand());
 }
 

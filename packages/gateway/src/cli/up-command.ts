@@ -73,6 +73,7 @@ export function upCommand(): Command {
           llm = await openLlmGateway(plane, { logger });
           if (llm !== undefined)
             registerLlmRoutes(app, llm, { maxRequestBytes: config.llm.maxRequestBytes });
+          plane.remediation.start(logger); // containment rules (docs/containment.md)
           await app.listen({ host: config.server.host, port: config.server.port });
         } catch (error) {
           await plane.close();

@@ -310,6 +310,8 @@ export class Guard {
         policyIds: outcome.policyIds,
         severity: outcome.severity,
         ...(outcome.grant === undefined ? {} : { grant: outcome.grant }),
+        // Set only once the request was authenticated: containment reacts to it (docs/containment.md).
+        ...(outcome.facts.tool?.honeytoken === true ? { honeytoken: true } : {}),
       },
       args === undefined ? {} : { payloads: { args } },
     );

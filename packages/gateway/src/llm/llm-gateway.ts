@@ -48,6 +48,8 @@ export class LlmGateway {
   readonly #c: CallComponents;
   readonly #store: Store;
   readonly #settling = new Set<Promise<void>>();
+  /** Calls being relayed, by agent: containment cuts them (remediation/live-sessions.ts). */
+  readonly #inFlight = new Map<string, Set<AbortController>>();
 
   constructor(options: LlmGatewayOptions) {
     const now = options.now ?? (() => new Date());
@@ -89,8 +91,12 @@ export class LlmGateway {
       return send(sink, endpoint, storeFailure(error));
     }
     let relayed: RelayOutcome;
+    const contained = this.#watch(admitted.ref.agent);
     try {
-      relayed = await relay(this.#c, admitted, sink, signal);
+      relayed = await relay(this.#c, admitted, sink, AbortSignal.any([signal, contained.signal]));
+      // Cut by containment, not by the client: the answer was stopped by the gateway.
+      if (contained.signal.aborted && relayed.status === 'client_closed')
+        relayed = { ...relayed, status: 'cut' };
     } catch (error) {
       this.#c.logger.error({ err: error, call: admitted.ref.call }, 'a model call failed');
       if (!sink.started) send(sink, endpoint, INTERNAL);
@@ -103,8 +109,36 @@ export class LlmGateway {
         charged: 'input',
         upstreamMs: 0,
       };
+    } finally {
+      this.#unwatch(admitted.ref.agent, contained);
     }
     this.#track(admitted, relayed);
+  }
+
+  /** Agents with a call being relayed (containment's view). */
+  liveAgents(): Iterable<string> {
+    return this.#inFlight.keys();
+  }
+
+  /** Containment: cuts every call of `agent` being relayed; resolves with how many. */
+  async terminate(agent: string): Promise<number> {
+    const calls = [...(this.#inFlight.get(agent) ?? [])];
+    for (const call of calls) call.abort();
+    return calls.length;
+  }
+
+  #watch(agent: string): AbortController {
+    const controller = new AbortController();
+    const calls = this.#inFlight.get(agent) ?? new Set();
+    calls.add(controller);
+    this.#inFlight.set(agent, calls);
+    return controller;
+  }
+
+  #unwatch(agent: string, controller: AbortController): void {
+    const calls = this.#inFlight.get(agent);
+    calls?.delete(controller);
+    if (calls?.size === 0) this.#inFlight.delete(agent);
   }
 
   /** `GET /v1/models`: the model the agent's certificate names (OpenAI or Anthropic list shape). */

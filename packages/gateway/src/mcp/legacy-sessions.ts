@@ -28,6 +28,10 @@ interface Session {
   readonly transport: WebStandardStreamableHTTPServerTransport;
   readonly server: Server;
   usedAt: number;
+  /** POSTs whose answer has not been sent in full. */
+  inFlight: number;
+  /** Containment ended the session: it closes once `inFlight` reaches 0. */
+  ending: boolean;
 }
 
 export class LegacySessions {
@@ -61,10 +65,45 @@ export class LegacySessions {
     if (session === undefined || session.agent !== agent.principal.id)
       return jsonRpcErrorResponse(404, -32001, 'Session not found');
     session.usedAt = this.#now();
-    return session.transport.handleRequest(request, {
-      ...(parsedBody === undefined ? {} : { parsedBody }),
-      authInfo: agent.authInfo(),
-    });
+    const answer = (): Promise<Response> =>
+      session.transport.handleRequest(request, {
+        ...(parsedBody === undefined ? {} : { parsedBody }),
+        authInfo: agent.authInfo(),
+      });
+    // The server's own stream (GET) lives as long as the session: only POSTs are awaited on ending.
+    if (request.method !== 'POST') return answer();
+    session.inFlight++;
+    const settle = (): void => {
+      session.inFlight--;
+      if (session.ending && session.inFlight === 0) void this.#close(session);
+    };
+    try {
+      return whenSent(await answer(), settle);
+    } catch (error) {
+      settle();
+      throw error;
+    }
+  }
+
+  /** Agents with at least one open session. */
+  agents(): Set<string> {
+    return new Set([...this.#sessions.values()].map((s) => s.agent));
+  }
+
+  /**
+   * Containment: every session of `agent` is forgotten at once (a later request naming one gets
+   * 404), and closed — its streams ended — once the request being handled has answered: that request
+   * may be the very call that triggered containment, and its denial must still reach the agent.
+   * Returns how many sessions it ended.
+   */
+  closeAgent(agent: string): number {
+    const owned = [...this.#sessions.values()].filter((s) => s.agent === agent);
+    for (const session of owned) {
+      this.#sessions.delete(session.id);
+      session.ending = true;
+      if (session.inFlight === 0) void this.#close(session);
+    }
+    return owned.length;
   }
 
   /** Closes sessions idle for longer than the limit. */
@@ -95,7 +134,15 @@ export class LegacySessions {
       sessionIdGenerator: () => randomUUID(),
       maxRequestBodySize: this.#options.maxMessageBytes,
       onsessioninitialized: (id) => {
-        this.#sessions.set(id, { id, agent, transport, server, usedAt: this.#now() });
+        this.#sessions.set(id, {
+          id,
+          agent,
+          transport,
+          server,
+          usedAt: this.#now(),
+          inFlight: 0,
+          ending: false,
+        });
         this.#options.logger.debug({ agent, session: id }, 'MCP session opened');
       },
       onsessionclosed: (id) => {
@@ -124,4 +171,43 @@ export class LegacySessions {
     this.#sessions.delete(session.id);
     await session.server.close().catch(() => undefined);
   }
+}
+
+/** `response` with `sent` called once its body has been read to the end, or cancelled. */
+function whenSent(response: Response, sent: () => void): Response {
+  const body = response.body;
+  if (body === null) {
+    sent();
+    return response;
+  }
+  const reader = body.getReader();
+  let settled = false;
+  const once = (): void => {
+    if (settled) return;
+    settled = true;
+    sent();
+  };
+  const tracked = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          controller.close();
+          once();
+        } else controller.enqueue(value);
+      } catch (error) {
+        controller.error(error);
+        once();
+      }
+    },
+    async cancel(reason) {
+      once();
+      await reader.cancel(reason);
+    },
+  });
+  return new Response(tracked, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }

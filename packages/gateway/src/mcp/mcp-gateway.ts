@@ -142,6 +142,16 @@ export class McpGateway {
     return this.#route(request, parsed, authenticated.identity);
   }
 
+  /** Agents with an open session (containment's view: remediation/live-sessions.ts). */
+  liveAgents(): Iterable<string> {
+    return this.sessions.agents();
+  }
+
+  /** Containment: closes every session of `agent`; its next request must authenticate anew. */
+  async terminate(agent: string): Promise<number> {
+    return this.sessions.closeAgent(agent);
+  }
+
   /** Ends every session and upstream connection. */
   async close(): Promise<void> {
     clearInterval(this.#sweeper);

@@ -13,7 +13,13 @@ import { buildHttpServer } from '../../src/api/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { PromptConfig } from '../../src/identity/index.js';
 import { type LlmGateway, registerLlmRoutes } from '../../src/llm/index.js';
-import { type ControlPlane, openControlPlane, openLlmGateway } from '../../src/server.js';
+import { type McpGateway, mountMcpEndpoint } from '../../src/mcp/index.js';
+import {
+  type ControlPlane,
+  openControlPlane,
+  openLlmGateway,
+  openMcpGateway,
+} from '../../src/server.js';
 import { type FakeProvider, startFakeProvider } from './llm-upstream.js';
 import { freshSchema, POSTGRES_URL, tempDir } from './stores.js';
 
@@ -90,6 +96,8 @@ export interface LlmHarness {
   readonly plane: ControlPlane;
   readonly app: FastifyInstance;
   readonly gateway: LlmGateway;
+  /** The MCP gateway, mounted at /mcp when the harness was given an `mcp` section. */
+  readonly mcp: McpGateway | undefined;
   readonly provider: FakeProvider;
   /** The gateway's base URL (also the issuer URL), `http://127.0.0.1:PORT`. */
   readonly url: string;
@@ -114,6 +122,12 @@ export interface HarnessOptions {
   readonly missionBudget?: { limit: number; currency?: string; period?: string };
   /** Prompt params of the agents' profiles (default `{temperature: 0}`). */
   readonly params?: Record<string, unknown>;
+  /** An `mcp` section: the MCP gateway is mounted at /mcp too. */
+  readonly mcp?: Record<string, unknown>;
+  /** Tools configured besides the harness's own (e.g. honeytokens). */
+  readonly tools?: readonly Record<string, unknown>[];
+  /** The `remediation` section (default: no rules, so nothing is contained). */
+  readonly remediation?: Record<string, unknown>;
 }
 
 const TOOLS = [
@@ -131,7 +145,10 @@ export async function startLlmHarness(options: HarnessOptions = {}): Promise<Llm
   writeFileSync(
     join(dir, 'zt4ai.yaml'),
     JSON.stringify({
-      tools: TOOLS,
+      tools: [...TOOLS, ...(options.tools ?? [])],
+      ...(options.mcp === undefined ? {} : { mcp: options.mcp }),
+      // Containment is off unless a test asks for it: it would stop agents other tests reuse.
+      remediation: options.remediation ?? { rules: [] },
       llm: {
         providers: [
           {
@@ -170,12 +187,21 @@ export async function startLlmHarness(options: HarnessOptions = {}): Promise<Llm
     logger,
   });
   registerLlmRoutes(app, gateway, { maxRequestBytes: config.llm.maxRequestBytes });
+  const mcp = options.mcp === undefined ? undefined : await openMcpGateway(plane, { logger });
+  if (mcp !== undefined)
+    await mountMcpEndpoint(app, mcp, {
+      publicUrl: url,
+      maxMessageBytes: config.mcp.maxMessageBytes,
+    });
   await app.listen({ host: '127.0.0.1', port });
   const mission = await plane.identity.createMission(
     {
       name: `billing-${port}`,
       purpose: 'answer billing questions',
-      allow: { actions: ['tools/call', 'llm/complete'], tools: TOOLS.map((t) => t.name) },
+      allow: {
+        actions: ['tools/call', 'llm/complete'],
+        tools: options.mcp === undefined ? TOOLS.map((t) => t.name) : ['*'],
+      },
       ...(options.missionBudget === undefined
         ? {}
         : { budget: { currency: 'USD', period: 'month', ...options.missionBudget } }),
@@ -195,6 +221,7 @@ export async function startLlmHarness(options: HarnessOptions = {}): Promise<Llm
     plane,
     app,
     gateway,
+    mcp,
     provider,
     url,
     openai,

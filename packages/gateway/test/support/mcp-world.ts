@@ -91,6 +91,8 @@ export async function mcpWorld(options: WorldOptions): Promise<McpWorld> {
     ...(options.guard === undefined ? {} : { guard: options.guard }),
     ...(options.tools === undefined ? {} : { tools: options.tools }),
     mcp: options.mcp,
+    // Containment is off: it would stop agents that later tests reuse (tested on its own).
+    remediation: { rules: [] },
   };
   // JSON is YAML: the config file is written as JSON text.
   writeFileSync(join(dir, 'zt4ai.yaml'), JSON.stringify(yaml));

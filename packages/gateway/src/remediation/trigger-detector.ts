@@ -1,0 +1,120 @@
+// Turns recorded audit events into rule firings (docs/containment.md, "Triggers"). Deterministic:
+// the same events in the same order fire the same rules. Stateful triggers (a burst of denials, a
+// call rate far above the agent's own) keep small per-agent counters in this process.
+import type { RemediationRule, TriggerConfig } from '../config/index.js';
+import type { RecordedEvent } from '../audit/index.js';
+import { DenialWindow } from './denial-window.js';
+import { RateBaseline } from './rate-baseline.js';
+
+/** One rule that fired for one agent, with the audit entries it rests on. */
+export interface Firing {
+  readonly rule: RemediationRule;
+  readonly agent: string;
+  /** Why, in words, for the incident timeline and the notification. */
+  readonly detail: string;
+  readonly evidence: readonly number[];
+}
+
+const SEVERITY_RANK: Readonly<Record<string, number>> = { low: 1, medium: 2, high: 3, critical: 4 };
+/** The guard's decisions: calls an agent made, and tool calls a model proposed (screened). */
+const DECISION_TYPES = new Set(['guard.decision', 'guard.screened']);
+
+type Event = RecordedEvent['event'];
+
+export class TriggerDetector {
+  readonly #rules: readonly RemediationRule[];
+  readonly #bursts = new Map<RemediationRule, DenialWindow>();
+  readonly #rates = new Map<RemediationRule, RateBaseline>();
+
+  constructor(rules: readonly RemediationRule[], now: () => number) {
+    this.#rules = rules;
+    for (const rule of rules) {
+      if (rule.when.kind === 'denial-burst')
+        this.#bursts.set(rule, new DenialWindow(rule.when, now));
+      if (rule.when.kind === 'rate-anomaly')
+        this.#rates.set(rule, new RateBaseline(rule.when, now));
+    }
+  }
+
+  /** The rules `recorded` fires, in configuration order. */
+  observe(recorded: RecordedEvent): Firing[] {
+    const agent = recorded.event.agent;
+    if (typeof agent !== 'string' || agent === '') return [];
+    const firings: Firing[] = [];
+    for (const rule of this.#rules) {
+      const fired = this.#match(rule, recorded, agent);
+      if (fired !== undefined) firings.push({ rule, agent, ...fired });
+    }
+    return firings;
+  }
+
+  #match(
+    rule: RemediationRule,
+    { index, event }: RecordedEvent,
+    agent: string,
+  ): { detail: string; evidence: readonly number[] } | undefined {
+    const when = rule.when;
+    switch (when.kind) {
+      case 'denial-burst': {
+        if (event.type !== 'guard.decision' || event.decision !== 'deny') return undefined;
+        const burst = this.#bursts.get(rule)?.add(agent, index);
+        return burst === undefined
+          ? undefined
+          : { detail: `${burst.length} denials within ${when.withinSeconds} s`, evidence: burst };
+      }
+      case 'rate-anomaly': {
+        if (event.type !== 'guard.decision') return undefined;
+        const spike = this.#rates.get(rule)?.add(agent, index);
+        return spike === undefined
+          ? undefined
+          : {
+              detail: `${spike.calls} calls in ${when.windowSeconds} s against an average of ${spike.baseline.toFixed(1)}`,
+              evidence: spike.evidence,
+            };
+      }
+      default: {
+        const detail = matchStateless(when, event);
+        return detail === undefined ? undefined : { detail, evidence: [index] };
+      }
+    }
+  }
+}
+
+/** Triggers decided by one event alone; the detail when `event` fires `when`. */
+function matchStateless(when: TriggerConfig, event: Event): string | undefined {
+  switch (when.kind) {
+    case 'honeytoken':
+      return DECISION_TYPES.has(event.type) && event.honeytoken === true
+        ? `honeytoken ${String(event.tool)} touched`
+        : undefined;
+    case 'drift':
+      return event.type === 'identity.drift'
+        ? `drift: ${typeof event.field === 'string' ? event.field : 'model or prompt'} differs from the approved profile`
+        : undefined;
+    case 'certificate-misuse':
+      return event.type === 'identity.certificate.misuse'
+        ? `certificate ${String(event.jti)} presented with a bad proof (${String(event.code)})`
+        : undefined;
+    case 'budget-exhausted':
+      return event.type === 'llm.refused' && event.code === 'budget_exceeded'
+        ? 'a model call was refused: budget exhausted'
+        : undefined;
+    case 'severe-deny':
+      return severeDenial(when, event);
+    default:
+      return undefined;
+  }
+}
+
+function severeDenial(
+  when: Extract<TriggerConfig, { kind: 'severe-deny' }>,
+  event: Event,
+): string | undefined {
+  if (event.type !== 'guard.decision' || event.decision !== 'deny') return undefined;
+  const rank = SEVERITY_RANK[typeof event.severity === 'string' ? event.severity : ''] ?? 0;
+  if (rank < (SEVERITY_RANK[when.minSeverity] ?? Infinity)) return undefined;
+  const policies = Array.isArray(event.policyIds) ? event.policyIds.map(String) : [];
+  if (when.policies !== undefined && !policies.some((id) => when.policies?.includes(id)))
+    return undefined;
+  return `${String(event.severity)} denial of ${String(event.tool)} by ${policies.join(', ') || 'policy'}`;
+}
