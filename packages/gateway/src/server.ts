@@ -1,10 +1,10 @@
 // Composition root: the only module that picks concrete drivers and wires components together.
-import { lookup as dnsLookup } from 'node:dns/promises';
 import type { Config } from './config/index.js';
 import { AuditLog, loadLogSigner } from './audit/index.js';
 import { loadShellParser } from './detectors/shell.js';
 import { GrantService } from './grants/index.js';
 import { type DetectionSettings, Guard, type ToolConfig } from './guard/index.js';
+import { systemLookup } from './guard/system-lookup.js';
 import { IdentityService } from './identity/index.js';
 import { LlmGateway } from './llm/index.js';
 import { McpGateway, type PinReviewer, ToolPins } from './mcp/index.js';
@@ -168,11 +168,7 @@ async function buildGuard(
     authenticator: identity.authenticator,
     binding: { check: (certificate, observed) => identity.checkBinding(certificate, observed) },
     // Host names in URL arguments are resolved and every answer classified (DNS rebinding).
-    lookup: async (host) =>
-      (await dnsLookup(host, { all: true, verbatim: true })).map((a) => ({
-        address: a.address,
-        family: a.family === 6 ? (6 as const) : (4 as const),
-      })),
+    lookup: systemLookup,
     detectorTimeoutMs: config.guard.detectorTimeoutMs,
   });
   return { guard, policies };

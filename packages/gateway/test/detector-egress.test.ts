@@ -16,6 +16,7 @@ import {
   type EgressPolicy,
 } from '../src/detectors/egress.js';
 import { ZtError } from '../src/errors.js';
+import { systemLookup } from '../src/guard/system-lookup.js';
 
 const POLICY: EgressPolicy = {
   allowHosts: ['api.example.com', '*.corp.example', 'paypal.com'],
@@ -652,12 +653,12 @@ describe('resolveEgress', () => {
     expect(result.facts).toMatchObject({ allowed: false, dnsError: 'timeout' });
   });
 
-  it('the default resolver (dns.promises.lookup) resolves localhost from the hosts file', async () => {
-    const result = await resolveEgress('http://localhost:1/', {
-      allowHosts: ['localhost'],
-      allowedSchemes: ['http'],
-      allowPrivate: ['127.0.0.0/8', '::1'],
-    });
+  it('the system resolver (dns.promises.lookup) resolves localhost from the hosts file', async () => {
+    const result = await resolveEgress(
+      'http://localhost:1/',
+      { allowHosts: ['localhost'], allowedSchemes: ['http'], allowPrivate: ['127.0.0.0/8', '::1'] },
+      systemLookup,
+    );
     expect(result.facts).toMatchObject({ resolved: true, addressClass: 'loopback', allowed: true });
     expect(result.facts.answers.length).toBeGreaterThan(0);
   });

@@ -1,5 +1,4 @@
 // Egress detector: where a URL or host really points, parsed the way clients parse it (WHATWG URL host parser, RFC 3986 authority, RFC 6874 zone ids, ipaddr.js ranges), then checked against an allow-list.
-import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupFunction } from 'node:net';
 import { domainToUnicode } from 'node:url';
 import { ZtError } from '../errors.js';
@@ -468,11 +467,6 @@ export function detectEgress(target: string, policy: EgressPolicy): EgressFacts 
   };
 }
 
-const defaultLookup: EgressLookup = async (host) => {
-  const answers = await dnsLookup(host, { all: true, verbatim: true });
-  return answers.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
-};
-
 class DnsFailure {
   constructor(readonly reason: Exclude<DnsError, ''>) {}
 }
@@ -546,7 +540,7 @@ function unresolved(facts: EgressFacts, dnsError: DnsError): ResolvedEgress {
 export async function resolveEgress(
   target: string,
   policy: EgressPolicy,
-  lookup: EgressLookup = defaultLookup,
+  lookup: EgressLookup,
   options: { readonly timeoutMs?: number } = {},
 ): Promise<ResolvedEgress> {
   const literal = detectEgress(target, policy);

@@ -1,6 +1,7 @@
 // Public face of identity/: agents, missions, issuer keys, certificates and authentication.
 export type { Agent, AgentPublicJwk, Profile } from './agent-registry.js';
 export type { AgentCredentials } from './agent-authenticator.js';
+export { credentialsFrom } from './credential-headers.js';
 export { newId } from './canonical-digest.js';
 export { checkBinding } from './check-binding.js';
 export type { BindingResult, BoundProfile, DriftField, ObservedBinding } from './check-binding.js';

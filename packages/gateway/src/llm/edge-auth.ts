@@ -7,8 +7,7 @@
 // result is handed to the guard as `authenticated`, which the guard accepts only because that
 // authenticator vouches for it.
 import { type AgentCertificateClaims, type VerifiedAgentRequest, VerifyError } from '@zt4ai/verify';
-import { credentialsFrom } from '../api/agent-credentials.js';
-import type { IdentityService } from '../identity/index.js';
+import { credentialsFrom, type IdentityService } from '../identity/index.js';
 
 export type EdgeAuthentication =
   | {

@@ -1,15 +1,14 @@
 // Authentication of every request to /mcp before its body is parsed (docs/mcp-gateway.md,
-// "Authentication"): `Authorization: AgentCert <certificate>` and `DPoP: <proof>`, read as
-// api/agent-credentials.ts reads them, the proof naming the endpoint URL built from the configured
+// "Authentication"): `Authorization: AgentCert <certificate>` and `DPoP: <proof>`, read by
+// identity/credential-headers.ts, the proof naming the endpoint URL built from the configured
 // public base URL (never from the Host header).
 //
 // The control plane's authenticator checks certificate and proof once, here (a proof is
 // single-use); guarded calls hand its result to the guard as `authenticated`, which the guard
 // accepts only because that authenticator vouches for it.
 import { type VerifiedAgentRequest, VerifyError } from '@zt4ai/verify';
-import { credentialsFrom } from '../api/agent-credentials.js';
 import type { GuardPrincipal } from '../guard/index.js';
-import type { IdentityService } from '../identity/index.js';
+import { credentialsFrom, type IdentityService } from '../identity/index.js';
 
 /** Who sent a request, established from its certificate and proof. */
 export interface EdgeIdentity {
