@@ -173,7 +173,7 @@ async function setUpAgent(configFile, dir) {
   }
 }
 
-/** `zt4ai up` in its own process; resolves once it answers /readyz. */
+/** `zt4ai up` in its own process; resolves once it answers /healthz. */
 async function startGateway(configFile, issuer, profileDir) {
   const flags = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   const child = spawn(process.execPath, [...flags, CLI, '--config', configFile, 'up'], {
@@ -190,7 +190,7 @@ async function startGateway(configFile, issuer, profileDir) {
   );
   for (let attempt = 0; ; attempt++) {
     if (exitCode !== undefined) throw new Error(`zt4ai up exited with ${exitCode}`);
-    const ready = await fetch(`${issuer}/readyz`).then(
+    const ready = await fetch(`${issuer}/healthz`).then(
       (response) => response.ok,
       () => false,
     );

@@ -21,11 +21,15 @@ import {
   TEST_KEY,
   within,
 } from './support/process.js';
+import { firstStartToken, type OperatorSession, redeemLogin } from './support/operators.js';
 
 /** Entries appended through the CLI before the server starts. */
 const APPENDED = 10;
-/** Those, plus the `policy.loaded` entry the server writes when it starts. */
-const INITIAL = APPENDED + 1;
+/**
+ * Those, the `policy.loaded` entry the server writes when it starts, and the first start's admin
+ * (its roles, its login link, its login).
+ */
+const INITIAL = APPENDED + 1 + 3;
 const JSON_TYPE = 'application/json; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 
@@ -39,12 +43,16 @@ async function appendWithCli(dataDir: string, count: number, first: number): Pro
   expect(result.stdout.trimEnd().split('\n')).toHaveLength(count);
 }
 
+/** The first start's admin, logged in: the audit routes need an auditor or admin. */
+let session: OperatorSession | undefined;
+
 async function get(
   server: RunningServer,
   path: string,
   init?: RequestInit,
 ): Promise<{ status: number; type: string | null; text: string }> {
-  const response = await fetch(`${server.url}${path}`, init);
+  const headers = { ...(session === undefined ? {} : { cookie: session.cookie }) };
+  const response = await fetch(`${server.url}${path}`, { ...init, headers });
   return {
     status: response.status,
     type: response.headers.get('content-type'),
@@ -75,6 +83,7 @@ describe('zt4ai up: routes', () => {
     dataDir = freshDataDir();
     await appendWithCli(dataDir, APPENDED, 0);
     server = await startServer(dataDir);
+    session = await redeemLogin(server.url, await firstStartToken(() => server.stderr()));
   });
 
   afterAll(async () => {
@@ -129,7 +138,7 @@ describe('zt4ai up: routes', () => {
       bundle: 'baseline',
     });
     const page = await getJson<Page>(server, '/api/audit/entries?from=8&limit=5');
-    expect(page.entries).toEqual(all.entries.slice(8));
+    expect(page.entries).toEqual(all.entries.slice(8, 13));
     const one = await getJson<Page>(server, '/api/audit/entries?from=3&limit=1');
     expect(one.entries).toEqual([all.entries[3]]);
     const beyond = await getJson<Page>(server, '/api/audit/entries?from=50');
@@ -175,7 +184,6 @@ describe('zt4ai up: routes', () => {
     ['/api/audit/entries?limit=0', 400, 'invalid-argument'],
     ['/api/audit/entries?limit=100000', 400, 'invalid-argument'],
     ['/api/audit/nope', 404, 'not-found'],
-    ['/', 404, 'not-found'],
   ] as const)('GET %s answers %i with a JSON error %s', async ([path, status, code]) => {
     const response = await get(server, path);
     expect(response.status).toBe(status);
@@ -186,6 +194,15 @@ describe('zt4ai up: routes', () => {
     expect(body.error.code).toBe(code);
     expect(body.error.message).toMatch(/\S/);
     expect(response.text).not.toContain(STACK_FRAME);
+  });
+
+  it('GET / serves the dashboard shell under a strict Content-Security-Policy', async () => {
+    const response = await fetch(`${server.url}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(await response.text()).toContain('<div id="app">');
   });
 
   it('a write to a read-only route is a JSON 404', async () => {
@@ -239,7 +256,7 @@ describe('zt4ai up: shutdown', () => {
       const dataDir = freshDataDir();
       try {
         const server = await startServer(dataDir);
-        expect((await get(server, '/readyz')).status).toBe(200);
+        expect((await get(server, '/healthz')).status).toBe(200);
         const ended = exited(server.child);
         expect(server.child.kill(signal)).toBe(true);
         const { code, signal: killedBy } = await within(ended, 10_000, `shutdown on ${signal}`);

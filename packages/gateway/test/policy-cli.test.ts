@@ -410,7 +410,11 @@ describe('zt4ai up with policy.bundle (built CLI)', () => {
     child.kill('SIGTERM');
     const { code } = await within(exited(child), 15_000, 'zt4ai up after SIGTERM');
     expect(code).toBe(0);
-    expect(stderr()).toBe('');
+    // stderr holds only the console lines for people (the dashboard address and login link).
+    const consoleLines = stderr()
+      .split('\n')
+      .filter((line) => line !== '');
+    for (const line of consoleLines) expect(line).toMatch(/^zt4ai: /);
     const warnings = logs.filter((l) => l['level'] === 40).map((l) => String(l['msg']));
     expect(warnings.some((msg) => msg.includes('DEVELOPMENT'))).toBe(true);
     expect(warnings.some((msg) => msg.includes('UNSIGNED'))).toBe(true);

@@ -24,6 +24,8 @@ const requestBody = z.strictObject({
   budget: z.strictObject({ limit: z.number().nonnegative(), currency: z.string() }).optional(),
 });
 const MAX_WAIT_SECONDS = 60;
+/** How often a long-poll looks whether its client or the server is still there. */
+const WAIT_SLICE_MS = 1000;
 
 export function registerGrantRoutes(
   app: FastifyInstance,
@@ -81,13 +83,26 @@ export function registerGrantRoutes(
     if (agent === undefined) return reply;
     return ownGrant(agent, (request.params as { id: string }).id);
   });
+  // A long-poll ends early when its client goes away or the server shuts down, so it never holds
+  // a graceful shutdown for its whole timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.get('/api/grants/:id/wait', async (request, reply) => {
     const agent = await agentOf(request, reply);
     if (agent === undefined) return reply;
     const { id } = request.params as { id: string };
-    await ownGrant(agent, id);
+    let grant = await ownGrant(agent, id);
     const seconds = Math.min(integerParam(request.query, 'timeoutSeconds') ?? 30, MAX_WAIT_SECONDS);
-    return grants.waitForDecision(id, seconds * 1000);
+    const deadline = Date.now() + seconds * 1000;
+    let gone = false;
+    request.raw.once('close', () => {
+      gone = true;
+    });
+    while (grant.status === 'pending' && !gone && !closing && Date.now() < deadline)
+      grant = await grants.waitForDecision(id, Math.min(WAIT_SLICE_MS, deadline - Date.now()));
+    return grant;
   });
   app.post('/api/grants/:id/end', async (request, reply) => {
     const agent = await agentOf(request, reply);

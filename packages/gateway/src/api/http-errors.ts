@@ -21,6 +21,10 @@ const STATUS: Partial<Record<ZtErrorCode, number>> = {
   'self-approval': 403,
   'profile-not-approved': 403,
   'agent-not-active': 403,
+  unauthenticated: 401,
+  forbidden: 403,
+  'csrf-invalid': 403,
+  'login-invalid': 401,
   'store-unavailable': 503,
   'shutting-down': 503,
 };

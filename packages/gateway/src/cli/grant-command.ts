@@ -1,7 +1,9 @@
 // `zt4ai grant …` and `zt4ai operator …`: task grants and the people who approve them.
 import { Command } from 'commander';
+import { loginUrl } from '../api/index.js';
 import type { Grant } from '../grants/index.js';
 import { cliActor, commandContext, withControlPlane } from './context.js';
+import { operatorAccess } from './governance-setup.js';
 import { nonNegativeInteger } from './options.js';
 
 export function grantCommand(): Command {
@@ -162,6 +164,17 @@ export function operatorCommand(): Command {
         { operators: list },
         list.map((o) => `${o.name}: ${o.roles.join(', ')}`).join('\n'),
       );
+    });
+  operator
+    .command('login-link <name>')
+    .description('a one-time link that logs the operator in to the governance center')
+    .action(async (name: string, _options, command: Command) => {
+      const { config, output } = commandContext(command);
+      const link = await withControlPlane(config, (plane) =>
+        operatorAccess(plane).issueLoginLink(name, cliActor(command)),
+      );
+      const url = loginUrl(config.identity.issuer, link.token);
+      output.result({ operator: name, url, expiresAt: link.expiresAt }, url);
     });
   return operator;
 }

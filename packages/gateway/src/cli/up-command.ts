@@ -2,12 +2,13 @@
 // requests, flushes the audit log and closes the store.
 import { Command } from 'commander';
 import { pino } from 'pino';
-import { buildHttpServer } from '../api/index.js';
+import { buildHttpServer, loginUrl } from '../api/index.js';
 import { loadConfig } from '../config/index.js';
 import { registerLlmRoutes } from '../llm/index.js';
 import { mountMcpEndpoint } from '../mcp/index.js';
 import { openControlPlane, openLlmGateway, openMcpGateway } from '../server.js';
 import type { GlobalOptions } from './context.js';
+import { loginBanner, operatorAccess, policyCatalog } from './governance-setup.js';
 import { nonNegativeInteger } from './options.js';
 
 export function upCommand(): Command {
@@ -55,6 +56,9 @@ export function upCommand(): Command {
           throw error;
         }
         let llm: Awaited<ReturnType<typeof openLlmGateway>>;
+        // Listened for before the server listens: a signal during the first start still drains.
+        const signalled = untilSignal();
+        const access = operatorAccess(plane);
         const app = buildHttpServer({
           store: plane.store,
           audit: plane.audit,
@@ -63,6 +67,10 @@ export function upCommand(): Command {
           publicUrl: config.identity.issuer,
           bodyLimitBytes: config.server.bodyLimitBytes,
           logger,
+          access,
+          policies: policyCatalog(plane, config),
+          containment: plane.remediation,
+          budgets: config.llm.budgets,
         });
         try {
           if (config.mcp.upstreams.length > 0)
@@ -87,13 +95,31 @@ export function upCommand(): Command {
           },
           'zt4ai control plane started',
         );
-        await untilSignal();
+        const firstAdmin = await access.ensureFirstAdmin();
+        process.stderr.write(
+          loginBanner(
+            config.identity.issuer,
+            firstAdmin === undefined
+              ? undefined
+              : {
+                  url: loginUrl(config.identity.issuer, firstAdmin.token),
+                  expiresAt: firstAdmin.expiresAt,
+                },
+          ),
+        );
+        await signalled;
         logger.info('shutting down: draining requests and flushing the audit log');
         const timer = setTimeout(() => {
           logger.error('shutdown timed out');
           process.exit(1);
         }, config.server.shutdownTimeoutMs).unref();
+        // Requests still running after half the budget are cut, so the log is flushed in time.
+        const cut = setTimeout(
+          () => app.server.closeAllConnections(),
+          config.server.shutdownTimeoutMs / 2,
+        ).unref();
         await app.close();
+        clearTimeout(cut);
         await llm?.drain();
         await plane.close();
         clearTimeout(timer);

@@ -1,0 +1,7 @@
+// Entry point of the governance center.
+import { render } from 'preact';
+import { App } from './app.js';
+import './styles.css';
+
+const root = document.getElementById('app');
+if (root !== null) render(<App />, root);

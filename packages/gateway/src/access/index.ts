@@ -1,0 +1,9 @@
+// Public face of access/: operator sessions, login links, roles and the access decision.
+export { decideOperatorAccess, FIRST_ADMIN, OperatorAccess } from './operator-access.js';
+export type {
+  OperatorAccessOptions,
+  OperatorDirectory,
+  OperatorPrincipal,
+} from './operator-access.js';
+export { grantedPermissions, PERMISSIONS, rolesGrant } from './roles.js';
+export type { Permission } from './roles.js';

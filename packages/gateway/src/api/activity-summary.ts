@@ -1,0 +1,74 @@
+// What the governance center shows of one audit event: its kind, agent, decision, tool and labels,
+// never payloads or arguments (those stay in the log, behind the auditor role).
+import type { RecordedEvent } from '../audit/index.js';
+
+export interface ActivityItem {
+  readonly index: number;
+  readonly time: string;
+  readonly type: string;
+  readonly agent?: string;
+  readonly actor?: string;
+  /** allow, deny, needs-approval… for decisions; the new status for status changes. */
+  readonly decision?: string;
+  readonly action?: string;
+  readonly tool?: string;
+  readonly reasons?: readonly string[];
+  readonly severity?: string;
+  readonly labels?: readonly string[];
+  readonly grant?: string;
+  readonly costNano?: number;
+}
+
+const TEXT_FIELDS = ['agent', 'actor', 'action', 'tool', 'severity', 'grant'] as const;
+
+/** The summary of a recorded event. */
+export function summarize(recorded: RecordedEvent): ActivityItem {
+  const event = recorded.event as Record<string, unknown>;
+  const item: Record<string, unknown> = {
+    index: recorded.index,
+    time: typeof event.time === 'string' ? event.time : '',
+    type: event.type,
+  };
+  for (const field of TEXT_FIELDS) if (typeof event[field] === 'string') item[field] = event[field];
+  const decision = decisionOf(event);
+  if (decision !== undefined) item.decision = decision;
+  const reasons = stringList(event.reasons);
+  if (reasons !== undefined) item.reasons = reasons.slice(0, 5);
+  const labels = stringList(event.labels);
+  if (labels !== undefined) item.labels = labels.slice(0, 20);
+  if (typeof event.costNano === 'number') item.costNano = event.costNano;
+  return item as unknown as ActivityItem;
+}
+
+/** Parses one stored entry (canonical JSON) into a recorded event; undefined if unreadable. */
+export function recordedFromEntry(index: number, entry: string): RecordedEvent | undefined {
+  try {
+    const event = JSON.parse(entry) as unknown;
+    if (
+      typeof event !== 'object' ||
+      event === null ||
+      typeof (event as { type?: unknown }).type !== 'string'
+    )
+      return undefined;
+    return { index, event: event as RecordedEvent['event'] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True for an outcome the overview counts as a denial. */
+export function isDenial(item: ActivityItem): boolean {
+  return (
+    item.decision === 'deny' || item.type === 'llm.refused' || item.type === 'mcp.call.rejected'
+  );
+}
+
+function decisionOf(event: Record<string, unknown>): string | undefined {
+  if (typeof event.decision === 'string') return event.decision;
+  if (event.type === 'identity.agent.status' && typeof event.to === 'string') return event.to;
+  return undefined;
+}
+
+function stringList(value: unknown): string[] | undefined {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;
+}
