@@ -7,8 +7,10 @@ import {
   freshDataDir,
   removeDir,
   type RunningServer,
+  runCli,
   STACK_FRAME,
   startServer,
+  tempDir,
 } from './support/process.js';
 
 let dataDir: string;
@@ -134,5 +136,23 @@ describe('governance API: a fresh control plane', () => {
     });
     const size = Number(String(entry.body.checkpoint).split('\n')[1]);
     expect((entry.body.proof as { treeSize: number }).treeSize).toBe(size);
+  });
+});
+
+describe('zt4ai up --demo: its directory', () => {
+  it('refuses a DATA_DIR/demo it did not make (invalid-argument), and removes nothing', async () => {
+    const dir = tempDir();
+    try {
+      const own = `${dir}/demo`;
+      await runCli(['audit', 'append', '--data-dir', own], { input: '{"type":"mine"}\n' });
+      const result = await runCli(['up', '--demo', '--port', '0', '--data-dir', dir]);
+      expect(result.code).toBe(2); // invalid-argument is a usage error
+      expect(result.stderr).toMatch(/error \[invalid-argument\].*was not made by the demo/);
+      expect(result.stderr).not.toContain(STACK_FRAME);
+      const tail = await runCli(['audit', 'tail', '--data-dir', own]);
+      expect(tail.stdout).toContain('"type":"mine"');
+    } finally {
+      removeDir(dir);
+    }
   });
 });

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import { buildHttpServer, loginUrl } from '../api/index.js';
 import { loadConfig } from '../config/index.js';
+import { setUpDemo, startDemo } from '../demo/index.js';
 import { registerLlmRoutes } from '../llm/index.js';
 import { mountMcpEndpoint } from '../mcp/index.js';
 import { openControlPlane, openLlmGateway, openMcpGateway } from '../server.js';
@@ -17,18 +18,37 @@ export function upCommand(): Command {
     .option('--host <host>', 'address to listen on')
     .option('--port <port>', 'port to listen on (0 picks a free one)', nonNegativeInteger('--port'))
     .option(
+      '--demo',
+      'run the demo: a fresh demo organization (in DATA_DIR/demo) with scripted agents in front of real MCP servers',
+    )
+    .option(
       '--dev-unsigned-policies',
       'DEVELOPMENT ONLY: accept a policy bundle without a valid signature',
     )
     .action(
       async (
-        options: { host?: string; port?: number; devUnsignedPolicies?: boolean },
+        options: { host?: string; port?: number; devUnsignedPolicies?: boolean; demo?: boolean },
         command: Command,
       ) => {
         const globals = command.optsWithGlobals<GlobalOptions>();
-        const config = loadConfig({
+        let config = loadConfig({
           flags: { ...globals, host: options.host, port: options.port },
         });
+        const demoSetup =
+          options.demo === true
+            ? await setUpDemo(config.dataDir, config.server.host, config.server.port)
+            : undefined;
+        const demoWorkspace = demoSetup?.workspace;
+        if (demoWorkspace !== undefined)
+          config = loadConfig({
+            flags: {
+              ...globals,
+              config: demoWorkspace.configFile,
+              dataDir: demoWorkspace.dataDir,
+              host: config.server.host,
+              port: demoSetup?.port,
+            },
+          });
         const logger = pino({ level: config.logLevel, base: { service: 'zt4ai' } });
         const allowUnsignedPolicies = options.devUnsignedPolicies === true;
         if (allowUnsignedPolicies) {
@@ -107,8 +127,12 @@ export function upCommand(): Command {
                 },
           ),
         );
+        const demo =
+          demoWorkspace === undefined ? undefined : await startDemo(plane, demoWorkspace, logger);
         await signalled;
         logger.info('shutting down: draining requests and flushing the audit log');
+        await demo?.stop();
+        await demoSetup?.model.close();
         const timer = setTimeout(() => {
           logger.error('shutdown timed out');
           process.exit(1);
