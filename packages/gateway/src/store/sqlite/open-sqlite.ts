@@ -8,6 +8,7 @@ import { ZtError } from '../../errors.js';
 import { runMigrations } from '../run-migrations.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
+import { withStatementCache } from './statement-cache.js';
 
 const BUSY_TIMEOUT_MS = 10_000;
 /** How stale a view of other processes' commits may be (see changeToken). */
@@ -26,7 +27,9 @@ export async function openSqliteStore(file: string): Promise<Store> {
   } catch (cause) {
     throw new ZtError('store-unavailable', `cannot open SQLite store ${file}`, { cause });
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(native) }),
+  });
   try {
     await runMigrations(db as Kysely<unknown>, 'sqlite');
   } catch (error) {
