@@ -5,5 +5,6 @@ export type {
   OperatorDirectory,
   OperatorPrincipal,
 } from './operator-access.js';
+export { loginUrl } from './login-url.js';
 export { grantedPermissions, PERMISSIONS, rolesGrant } from './roles.js';
 export type { Permission } from './roles.js';

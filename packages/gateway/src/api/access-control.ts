@@ -1,7 +1,6 @@
 // Operator access control for every route: a hook added to each route as it is registered checks
 // the session cookie, the CSRF token of state-changing requests and the role the route needs. The
 // routes and their access are kept, so a test can walk the whole table.
-import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import {
   decideOperatorAccess,
@@ -35,7 +34,7 @@ const tables = new WeakMap<FastifyInstance, RouteEntry[]>();
 
 /** Installs cookie parsing and the access hook; call before any route is registered. */
 export function installAccessControl(app: FastifyInstance, access: OperatorAccess): void {
-  void app.register(cookie);
+  void app.register(import('@fastify/cookie'));
   app.decorateRequest('operator', null);
   const table: RouteEntry[] = [];
   tables.set(app, table);

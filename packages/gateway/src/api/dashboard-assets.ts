@@ -4,7 +4,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PUBLIC } from './route-access.js';
 
@@ -31,7 +30,8 @@ export function dashboardDir(): string | undefined {
 }
 
 export function registerDashboard(app: FastifyInstance, dir: string): void {
-  void app.register(fastifyStatic, { root: dir, serve: false, decorateReply: true });
+  // Loaded when a dashboard is served: the CLI's other commands never pay for it.
+  void app.register(import('@fastify/static'), { root: dir, serve: false, decorateReply: true });
   app.get('/', PUBLIC, async (_request, reply) =>
     headers(reply, 'no-store').sendFile('index.html'),
   );

@@ -14,7 +14,6 @@ import {
   fleet,
   pendingGrants,
 } from './fleet-queries.js';
-import { agentView } from './agent-view.js';
 import { integerParam } from './query-params.js';
 import { operatorOnly } from './route-access.js';
 
@@ -85,7 +84,16 @@ export function registerFleetRoutes(app: FastifyInstance, deps: FleetRouteDeps):
         ? undefined
         : await deps.identity.missions.get(approved.mission.id, approved.mission.version);
     return {
-      agent: agentView(agent),
+      agent: {
+        id: agent.id,
+        name: agent.name,
+        owner: agent.owner,
+        team: agent.team,
+        status: agent.status,
+        jkt: agent.jkt,
+        epoch: agent.epoch,
+        createdAt: agent.createdAt,
+      },
       profiles: profiles.map((p) => ({
         version: p.version,
         status: p.status,

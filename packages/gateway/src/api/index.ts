@@ -1,5 +1,4 @@
 // Public face of api/: the HTTP server of the control plane and its access table.
-export { agentView } from './agent-view.js';
 export { buildHttpServer } from './http-server.js';
 export type { HttpServerDeps } from './http-server.js';
 export { CSRF_HEADER, routeTable, SESSION_COOKIE } from './access-control.js';
@@ -7,4 +6,3 @@ export type { RouteEntry } from './access-control.js';
 export type { ContainmentControls, KillSwitchTarget } from './incident-routes.js';
 export type { PolicyCatalog, PolicyView } from './policy-routes.js';
 export type { RouteAccess } from './route-access.js';
-export { loginUrl } from './session-routes.js';

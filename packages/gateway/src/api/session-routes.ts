@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import {
   grantedPermissions,
+  loginUrl,
   type OperatorAccess,
   type OperatorPrincipal,
 } from '../access/index.js';
@@ -77,11 +78,6 @@ export function registerSessionRoutes(
         });
     },
   );
-}
-
-/** The dashboard URL that logs in with `token`; the token is in the fragment, never sent in logs. */
-export function loginUrl(publicUrl: string, token: string): string {
-  return `${publicUrl}/#login=${token}`;
 }
 
 /** The operator set by the access hook; its absence is a wiring error, refused as such. */

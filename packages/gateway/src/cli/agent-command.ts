@@ -1,9 +1,9 @@
 // `zt4ai agent …`: register agents, approve their profiles, quarantine and retire them.
 import { extname } from 'node:path';
 import { Command } from 'commander';
-import { agentView } from '../api/index.js';
 import { ZtError } from '../errors.js';
 import {
+  type Agent,
   type IdentityService,
   modelSpec,
   parseModelBinding,
@@ -63,7 +63,7 @@ export function agentCommand(): Command {
       const { config, output } = commandContext(command);
       const agents = await withControlPlane(config, (plane) => plane.identity.agents.list());
       output.result(
-        { agents: agents.map(agentView) },
+        { agents: agents.map(agentJson) },
         agents.map((a) => `${a.id}  ${a.status.padEnd(11)}  ${a.name}`).join('\n'),
       );
     });
@@ -75,7 +75,7 @@ export function agentCommand(): Command {
       const shown = await withControlPlane(config, async (plane) => {
         const found = await plane.identity.agents.get(ref);
         return {
-          ...agentView(found),
+          ...agentJson(found),
           profiles: (await plane.identity.agents.profiles(found.id)).map(profileJson),
         };
       });
@@ -141,7 +141,7 @@ export function agentCommand(): Command {
         const changed = await withControlPlane(config, (plane) =>
           plane.identity.setStatus(ref, status, cliActor(command), options.reason),
         );
-        output.result(agentView(changed), `${changed.name} is ${changed.status}`);
+        output.result(agentJson(changed), `${changed.name} is ${changed.status}`);
       });
   }
   return agent;
@@ -188,6 +188,18 @@ function registerInput(options: RegisterOptions): RegisterAgentInput {
 function readPromptFile(path: string): PromptConfig {
   const structured = ['.yaml', '.yml', '.json'].includes(extname(path).toLowerCase());
   return parsePromptConfig(structured ? readDataFile(path) : { template: readTextFile(path) });
+}
+
+function agentJson(agent: Agent): Record<string, unknown> {
+  return {
+    id: agent.id,
+    name: agent.name,
+    owner: agent.owner,
+    team: agent.team,
+    status: agent.status,
+    jkt: agent.jkt,
+    createdAt: agent.createdAt,
+  };
 }
 
 function profileJson(profile: Profile): Record<string, unknown> {

@@ -1,6 +1,6 @@
 // `zt4ai grant …` and `zt4ai operator …`: task grants and the people who approve them.
 import { Command } from 'commander';
-import { loginUrl } from '../api/index.js';
+import { loginUrl } from '../access/index.js';
 import type { Grant } from '../grants/index.js';
 import { cliActor, commandContext, withControlPlane } from './context.js';
 import { operatorAccess } from './governance-setup.js';

@@ -1,16 +1,8 @@
-// `zt4ai up`: runs the control plane's HTTP server until SIGINT/SIGTERM, then drains in-flight
-// requests, flushes the audit log and closes the store.
+// `zt4ai up`: runs the control plane (cli/run-control-plane.ts) until SIGINT/SIGTERM.
 import { Command } from 'commander';
-import { pino } from 'pino';
-import { buildHttpServer, loginUrl } from '../api/index.js';
-import { loadConfig } from '../config/index.js';
-import { setUpDemo, startDemo } from '../demo/index.js';
-import { registerLlmRoutes } from '../llm/index.js';
-import { mountMcpEndpoint } from '../mcp/index.js';
-import { openControlPlane, openLlmGateway, openMcpGateway } from '../server.js';
 import type { GlobalOptions } from './context.js';
-import { loginBanner, operatorAccess, policyCatalog } from './governance-setup.js';
 import { nonNegativeInteger } from './options.js';
+import type { UpOptions } from './run-control-plane.js';
 
 export function upCommand(): Command {
   return new Command('up')
@@ -25,141 +17,9 @@ export function upCommand(): Command {
       '--dev-unsigned-policies',
       'DEVELOPMENT ONLY: accept a policy bundle without a valid signature',
     )
-    .action(
-      async (
-        options: { host?: string; port?: number; devUnsignedPolicies?: boolean; demo?: boolean },
-        command: Command,
-      ) => {
-        const globals = command.optsWithGlobals<GlobalOptions>();
-        let config = loadConfig({
-          flags: { ...globals, host: options.host, port: options.port },
-        });
-        const demoSetup =
-          options.demo === true
-            ? await setUpDemo(config.dataDir, config.server.host, config.server.port)
-            : undefined;
-        const demoWorkspace = demoSetup?.workspace;
-        if (demoWorkspace !== undefined)
-          config = loadConfig({
-            flags: {
-              ...globals,
-              config: demoWorkspace.configFile,
-              dataDir: demoWorkspace.dataDir,
-              host: config.server.host,
-              port: demoSetup?.port,
-            },
-          });
-        const logger = pino({ level: config.logLevel, base: { service: 'zt4ai' } });
-        const allowUnsignedPolicies = options.devUnsignedPolicies === true;
-        if (allowUnsignedPolicies) {
-          logger.warn(
-            'DEVELOPMENT MODE: policy bundles are accepted without a valid signature; never run this in production',
-          );
-        }
-        const plane = await openControlPlane(config, { allowUnsignedPolicies });
-        try {
-          const { policies } = await plane.guard();
-          if (policies.unsigned)
-            logger.warn(
-              { bundle: config.policy.bundle },
-              'loaded an UNSIGNED policy bundle (development mode)',
-            );
-          logger.info(
-            {
-              policies: policies.set.policies.length,
-              bundle: policies.bundle?.manifest.name ?? 'baseline',
-            },
-            'policies loaded',
-          );
-        } catch (error) {
-          await plane.close();
-          throw error;
-        }
-        let llm: Awaited<ReturnType<typeof openLlmGateway>>;
-        // Listened for before the server listens: a signal during the first start still drains.
-        const signalled = untilSignal();
-        const access = operatorAccess(plane);
-        const app = buildHttpServer({
-          store: plane.store,
-          audit: plane.audit,
-          identity: plane.identity,
-          grants: plane.grants,
-          publicUrl: config.identity.issuer,
-          bodyLimitBytes: config.server.bodyLimitBytes,
-          logger,
-          access,
-          policies: policyCatalog(plane, config),
-          containment: plane.remediation,
-          budgets: config.llm.budgets,
-        });
-        try {
-          if (config.mcp.upstreams.length > 0)
-            await mountMcpEndpoint(app, await openMcpGateway(plane, { logger }), {
-              publicUrl: config.identity.issuer,
-              maxMessageBytes: config.mcp.maxMessageBytes,
-            });
-          llm = await openLlmGateway(plane, { logger });
-          if (llm !== undefined)
-            registerLlmRoutes(app, llm, { maxRequestBytes: config.llm.maxRequestBytes });
-          plane.remediation.start(logger); // containment rules (docs/containment.md)
-          await app.listen({ host: config.server.host, port: config.server.port });
-        } catch (error) {
-          await plane.close();
-          throw error;
-        }
-        logger.info(
-          {
-            store: config.store.kind,
-            dataDir: config.dataDir,
-            auditOrigin: plane.audit.vkey.split('+')[0],
-          },
-          'zt4ai control plane started',
-        );
-        const firstAdmin = await access.ensureFirstAdmin();
-        process.stderr.write(
-          loginBanner(
-            config.identity.issuer,
-            firstAdmin === undefined
-              ? undefined
-              : {
-                  url: loginUrl(config.identity.issuer, firstAdmin.token),
-                  expiresAt: firstAdmin.expiresAt,
-                },
-          ),
-        );
-        const demo =
-          demoWorkspace === undefined ? undefined : await startDemo(plane, demoWorkspace, logger);
-        await signalled;
-        logger.info('shutting down: draining requests and flushing the audit log');
-        await demo?.stop();
-        await demoSetup?.model.close();
-        const timer = setTimeout(() => {
-          logger.error('shutdown timed out');
-          process.exit(1);
-        }, config.server.shutdownTimeoutMs).unref();
-        // Requests still running after half the budget are cut, so the log is flushed in time.
-        const cut = setTimeout(
-          () => app.server.closeAllConnections(),
-          config.server.shutdownTimeoutMs / 2,
-        ).unref();
-        await app.close();
-        clearTimeout(cut);
-        await llm?.drain();
-        await plane.close();
-        clearTimeout(timer);
-        logger.info('stopped');
-      },
-    );
-}
-
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+    .action(async (options: UpOptions, command: Command) => {
+      // Loaded on use: the server's modules cost every other command nothing.
+      const { runControlPlane } = await import('./run-control-plane.js');
+      await runControlPlane(options, command.optsWithGlobals<GlobalOptions>());
+    });
 }
