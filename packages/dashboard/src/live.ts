@@ -52,23 +52,37 @@ export function useLiveBatches(listener: Listener): void {
   }, [listener]);
 }
 
-/** The newest `size` items, starting from `initial`, updated live. */
+/**
+ * The newest `size` items: those of `initial` (a snapshot the page fetched) and those that arrived
+ * live, merged by audit index, so a snapshot older than the stream never hides an item.
+ */
 export function useLiveItems(
   initial: readonly ActivityItem[],
   size: number,
   filter?: (item: ActivityItem) => boolean,
 ): readonly ActivityItem[] {
   const [items, setItems] = useState<readonly ActivityItem[]>(initial);
-  useEffect(() => setItems(initial), [initial]);
+  useEffect(() => setItems((old) => newest(initial, old, size)), [initial, size]);
   useEffect(() => {
     const listener: Listener = (batch) => {
-      const fresh = (filter === undefined ? batch : batch.filter(filter)).slice().reverse();
-      if (fresh.length > 0) setItems((old) => [...fresh, ...old].slice(0, size));
+      const fresh = filter === undefined ? batch : batch.filter(filter);
+      if (fresh.length > 0) setItems((old) => newest(fresh, old, size));
     };
     listeners.add(listener);
     return () => void listeners.delete(listener);
   }, [filter, size]);
   return items;
+}
+
+/** The `size` items with the highest audit indexes among `a` and `b`, newest first, each once. */
+function newest(
+  a: readonly ActivityItem[],
+  b: readonly ActivityItem[],
+  size: number,
+): readonly ActivityItem[] {
+  const byIndex = new Map<number, ActivityItem>();
+  for (const item of [...a, ...b]) byIndex.set(item.index, item);
+  return [...byIndex.values()].sort((x, y) => y.index - x.index).slice(0, size);
 }
 
 export function useLiveStatus(): boolean {

@@ -1,13 +1,15 @@
 // GET /api/events: the live activity as Server-Sent Events (WHATWG HTML §9.2). Each new item is one
 // `activity` event whose id is its audit index; a comment line every HEARTBEAT_MS keeps proxies from
-// closing the stream. A client that cannot keep up loses items and is told so (`lagged`), never
-// slows the server down.
+// closing the stream. A client that cannot keep up loses items once MAX_BUFFERED_BYTES wait for it,
+// and is told so (`lagged`); it never slows the server down.
 import type { FastifyInstance } from 'fastify';
 import type { ActivityFeed } from './activity-feed.js';
 import type { ActivityItem } from './activity-summary.js';
 import { operatorOnly } from './route-access.js';
 
 const HEARTBEAT_MS = 15_000;
+/** What a slow client may have waiting for it before it loses items (a few seconds of events). */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 export function registerEventStream(app: FastifyInstance, feed: ActivityFeed): void {
   const closers = new Set<() => void>();
@@ -27,7 +29,8 @@ export function registerEventStream(app: FastifyInstance, feed: ActivityFeed): v
     let lagging = false;
     const send = (item: ActivityItem): void => {
       if (lagging) return;
-      if (!out.write(`id: ${item.index}\nevent: activity\ndata: ${JSON.stringify(item)}\n\n`)) {
+      out.write(`id: ${item.index}\nevent: activity\ndata: ${JSON.stringify(item)}\n\n`);
+      if (out.writableLength > MAX_BUFFERED_BYTES) {
         lagging = true;
         out.once('drain', () => {
           lagging = false;
