@@ -1,14 +1,14 @@
 // Composition root: the only module that picks concrete drivers and wires components together.
+// The guard, its parsers and policies, and the MCP and LLM gateways are loaded when first used: a
+// CLI command that only reads the log does not pay for them.
 import type { Config } from './config/index.js';
 import { AuditLog, loadLogSigner } from './audit/index.js';
-import { loadShellParser } from './detectors/shell.js';
 import { GrantService } from './grants/index.js';
-import { type DetectionSettings, Guard, type ToolConfig } from './guard/index.js';
-import { systemLookup } from './guard/system-lookup.js';
+import type { DetectionSettings, Guard, ToolConfig } from './guard/index.js';
 import { IdentityService } from './identity/index.js';
-import { LlmGateway } from './llm/index.js';
-import { McpGateway, type PinReviewer, ToolPins } from './mcp/index.js';
-import { type LoadedPolicies, loadPolicies, readTrustedKeys } from './policy/load-policies.js';
+import type { LlmGateway } from './llm/index.js';
+import type { McpGateway, PinReviewer } from './mcp/index.js';
+import type { LoadedPolicies } from './policy/load-policies.js';
 import { newSymmetricKeyText, parseSymmetricKey, readOrCreateSecret } from './secrets/index.js';
 import { Remediation } from './remediation/index.js';
 import { openPostgresStore, openSqliteStore, type Store } from './store/index.js';
@@ -147,6 +147,11 @@ async function buildGuard(
   grants: GrantService,
   allowUnsigned: boolean,
 ): Promise<{ guard: Guard; policies: LoadedPolicies }> {
+  const [{ loadPolicies, readTrustedKeys }, { Guard }, { systemLookup }] = await Promise.all([
+    import('./policy/load-policies.js'),
+    import('./guard/index.js'),
+    import('./guard/system-lookup.js'),
+  ]);
   const policies = await loadPolicies({
     bundleDir: config.policy.bundle,
     trustedKeys: readTrustedKeys(config.policy.trustedKeys),
@@ -183,7 +188,7 @@ export async function guardInputs(
     detection: {
       egress: config.guard.egress,
       pathRoots: config.guard.pathRoots,
-      shell: await loadShellParser(),
+      shell: await (await import('./detectors/shell.js')).loadShellParser(),
       knownTools: config.tools.map((tool) => tool.name),
     },
   };
@@ -197,6 +202,7 @@ export async function openMcpGateway(
   plane: ControlPlane,
   options: { logger: Logger; pins?: PinReviewer },
 ): Promise<McpGateway> {
+  const { McpGateway, ToolPins } = await import('./mcp/index.js');
   const { guard } = await plane.guard();
   const { config } = plane;
   const pins =
@@ -233,6 +239,7 @@ export async function openLlmGateway(
   plane: ControlPlane,
   options: { logger: Logger },
 ): Promise<LlmGateway | undefined> {
+  const { LlmGateway } = await import('./llm/index.js');
   const { config } = plane;
   if (config.llm.providers.length === 0) return undefined;
   const { guard } = await plane.guard();
