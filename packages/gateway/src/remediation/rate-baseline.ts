@@ -58,7 +58,11 @@ export class RateBaseline {
   }
 
   #remember(agent: string, window: number, index: number): AgentRate {
-    if (this.#agents.size >= MAX_AGENTS) this.#agents.clear();
+    // Full: the agent seen least recently goes (Map order is insertion order), not every baseline.
+    if (this.#agents.size >= MAX_AGENTS) {
+      const oldest = this.#agents.keys().next().value;
+      if (oldest !== undefined) this.#agents.delete(oldest);
+    }
     const rate = { window, calls: 0, first: index, baseline: 0, windowsSeen: 0, fired: false };
     this.#agents.set(agent, rate);
     return rate;
