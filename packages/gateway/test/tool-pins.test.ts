@@ -3,7 +3,7 @@
 // shadowing and hidden instructions are flagged and need explicit acceptance, operators need the
 // approver role, every step is an audit event, and an unchanged review does not hit the store.
 import type { KyselyPlugin } from 'kysely';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { AuditLog } from '../src/audit/index.js';
 import type { AuditSink } from '../src/identity/index.js';
 import { Operators } from '../src/grants/operators.js';
@@ -592,6 +592,30 @@ for (const driver of DRIVERS) {
         }
         expect(Math.max(...perReview)).toBeLessThanOrEqual(1);
         expect(perReview.slice(1)).toEqual(Array(9).fill(0));
+      });
+
+      it('reads the store once when its cache ages out, then caches again', async () => {
+        const w = await world(driver);
+        const tools = [READ_FILE, WRITE_FILE];
+        await w.pins.review(tools);
+        for (const tool of await w.pins.list()) await w.pins.approve(tool.tool, tool.digest, ADMIN);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await w.pins.review(tools);
+        const realNow = Date.now();
+        const clock = vi.spyOn(Date, 'now');
+        try {
+          const perReview: number[] = [];
+          for (const laterMs of [6_000, 6_001, 6_002, 12_000, 12_001]) {
+            clock.mockReturnValue(realNow + laterMs);
+            const before = w.queries();
+            await w.pins.review(tools);
+            perReview.push(w.queries() - before);
+          }
+          // Each age-out costs one read of the store; the reviews after it are served from memory.
+          expect(perReview.map((n) => n > 0)).toEqual([true, false, false, true, false]);
+        } finally {
+          clock.mockRestore();
+        }
       });
 
       it('sees another process’s block at once despite its cache', async () => {

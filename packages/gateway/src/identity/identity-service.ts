@@ -106,6 +106,13 @@ export class IdentityService {
     return (await this.#state.current()).agents.get(agentId)?.status;
   }
 
+  /** An agent's team from the live security state; throws `not-found` for an unknown agent. */
+  async agentTeam(agentId: string): Promise<string> {
+    const agent = (await this.#state.current()).agents.get(agentId);
+    if (agent === undefined) throw new ZtError('not-found', `no agent "${agentId}"`);
+    return agent.team;
+  }
+
   /** Creates the issuer keys on first start. */
   async start(): Promise<void> {
     await this.keys.ensure();

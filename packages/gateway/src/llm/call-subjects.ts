@@ -1,6 +1,6 @@
-// Who a call is charged to beyond the agent: its team (from the agent registry), its mission's
-// budget and its grant's budget. Looked up once and kept: the team and the mission budget until the
-// store's change token moves (or 5 s pass), a grant's budget for good (it is fixed at request).
+// Who a call is charged to beyond the agent: its team, its mission's budget and its grant's budget.
+// The team comes from the security snapshot; the mission budget is kept until the store's change
+// token moves (or 5 s pass), a grant's budget for good (it is fixed at request).
 import type { LlmBudgetPeriod } from '../config/index.js';
 import type { GrantService } from '../grants/index.js';
 import type { IdentityService } from '../identity/index.js';
@@ -20,15 +20,14 @@ export type MissionBudget =
 export type GrantBudget = { limit: number; currency: string } | undefined;
 
 export class CallSubjects {
-  readonly #identity: Pick<IdentityService, 'agents' | 'missions'>;
+  readonly #identity: Pick<IdentityService, 'agentTeam' | 'missions'>;
   readonly #grants: Pick<GrantService, 'grants'>;
   readonly #store: Pick<Store, 'changeToken'>;
-  readonly #teams = new Map<string, Cached<string>>();
   readonly #missions = new Map<string, Cached<MissionBudget>>();
   readonly #grantBudgets = new Map<string, GrantBudget>();
 
   constructor(
-    identity: Pick<IdentityService, 'agents' | 'missions'>,
+    identity: Pick<IdentityService, 'agentTeam' | 'missions'>,
     grants: Pick<GrantService, 'grants'>,
     store: Pick<Store, 'changeToken'>,
   ) {
@@ -37,12 +36,9 @@ export class CallSubjects {
     this.#store = store;
   }
 
+  /** From the identity service's security snapshot, which follows the change token itself. */
   team(agent: string): Promise<string> {
-    return this.#cached(
-      this.#teams,
-      agent,
-      async () => (await this.#identity.agents.get(agent)).team,
-    );
+    return this.#identity.agentTeam(agent);
   }
 
   missionBudget(mission: string): Promise<MissionBudget> {

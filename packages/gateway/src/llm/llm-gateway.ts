@@ -32,7 +32,7 @@ export interface LlmGatewayOptions {
   /** The public base URL of this server (the issuer URL): proofs name URLs under it. */
   readonly publicUrl: string;
   readonly guard: Pick<Guard, 'decide'>;
-  readonly identity: Pick<IdentityService, 'authenticator' | 'agents' | 'missions'>;
+  readonly identity: Pick<IdentityService, 'authenticator' | 'agentTeam' | 'missions'>;
   readonly grants: Pick<GrantService, 'grants'>;
   readonly store: Store;
   /** The audit log (its `flush` lets a waiting call commit at once). */

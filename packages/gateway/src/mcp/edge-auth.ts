@@ -22,7 +22,7 @@ export type EdgeAuthentication =
   | { readonly ok: false; readonly error: VerifyError };
 
 export interface EdgeAuthOptions {
-  readonly identity: Pick<IdentityService, 'authenticator' | 'agents'>;
+  readonly identity: Pick<IdentityService, 'authenticator' | 'agentTeam'>;
   /** The endpoint's public URL (`<public base URL>/mcp`): what every proof must name. */
   readonly endpointUrl: string;
 }
@@ -56,12 +56,11 @@ export class EdgeAuthenticator {
 
   async #principal(verified: VerifiedAgentRequest): Promise<GuardPrincipal> {
     const claims = verified.claims;
-    const agent = await this.#options.identity.agents.get(claims.agent.id);
     return {
       id: claims.agent.id,
       name: claims.agent.name,
       owner: claims.agent.owner,
-      team: agent.team,
+      team: await this.#options.identity.agentTeam(claims.agent.id),
       mission: claims.mission.id,
     };
   }

@@ -34,7 +34,7 @@ export interface McpGatewayOptions {
   readonly config: McpConfig;
   /** The public base URL (the issuer URL): proofs name `<publicUrl>/mcp`. */
   readonly publicUrl: string;
-  readonly identity: Pick<IdentityService, 'authenticator' | 'agents'>;
+  readonly identity: Pick<IdentityService, 'authenticator' | 'agentTeam'>;
   readonly guard: Pick<Guard, 'decide'>;
   readonly audit: DecisionRecorder;
   readonly grants: HandlerDeps['grants'];

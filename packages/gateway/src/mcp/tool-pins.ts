@@ -238,9 +238,11 @@ export class ToolPins {
 
   /** Keeps the approved digests just read, under the token read before the store was. */
   #remember(token: string, offers: readonly PinnedDefinition[], results: PinStatus[]): void {
+    const current = this.#cache;
+    // A cache past its age starts anew, else it would never be used again under a steady token.
     const cache =
-      this.#cache?.token === token
-        ? this.#cache
+      current?.token === token && Date.now() - current.loadedAt < CACHE_MAX_AGE_MS
+        ? current
         : { token, loadedAt: Date.now(), approved: new Map<string, string>() };
     offers.forEach((offer, i) => {
       if (results[i] === 'approved') cache.approved.set(offer.tool, offer.digest);
