@@ -6,6 +6,8 @@ import { cleanupStores, DRIVERS } from './support/stores.js';
 
 afterAll(cleanupStores);
 
+const OPERATOR = { name: 'op', roles: '[]', created_at: '2026-12-05T00:00:00.000Z' };
+
 for (const driver of DRIVERS) {
   describe.skipIf(driver.unavailable !== undefined)(`store contract: ${driver.name}`, () => {
     it('migrates a fresh store and reopens an existing one without change', async () => {
@@ -73,6 +75,112 @@ for (const driver of DRIVERS) {
       expect(rows.map((r) => r.idx)).toEqual(Array.from({ length: 20 }, (_, i) => i));
       if (other !== store) await other.close();
       await store.close();
+    });
+
+    describe('audit batches', () => {
+      const HASH = new Uint8Array(32).fill(7);
+      const batchOf = (size: number, entries: string[]) => ({
+        rows: {
+          entries: entries.map((entry, i) => ({ idx: size + i, entry })),
+          nodes: entries.map((_, i) => ({ level: 0, idx: size + i, hash: HASH })),
+          payloads: [],
+          head: {
+            size: size + entries.length,
+            root: HASH,
+            checkpoint: `cp ${size + entries.length}`,
+            updated_at: '2026-12-05T00:00:00.000Z',
+          },
+          keepCheckpoint: true,
+        },
+        result: size,
+      });
+
+      it('builds on the committed size and reads the nodes the plan needs', async () => {
+        const { store } = await driver.fresh();
+        const first = await store.appendAuditBatch({
+          needs: () => [],
+          build: (size) => batchOf(size, ['a', 'b']),
+        });
+        const seen: Uint8Array[][] = [];
+        const second = await store.appendAuditBatch({
+          needs: (size) => [{ level: 0, index: size - 1 }],
+          build: (size, nodes) => {
+            seen.push([...nodes]);
+            return batchOf(size, ['c']);
+          },
+        });
+        expect([first, second]).toEqual([0, 2]);
+        expect(seen.map((nodes) => nodes.map((n) => Buffer.from(n).equals(HASH)))).toEqual([
+          [true],
+        ]);
+        const entries = await store.db
+          .selectFrom('audit_entries')
+          .selectAll()
+          .orderBy('idx')
+          .execute();
+        expect(entries).toEqual([
+          { idx: 0, entry: 'a' },
+          { idx: 1, entry: 'b' },
+          { idx: 2, entry: 'c' },
+        ]);
+        const head = await store.db.selectFrom('audit_head').selectAll().executeTakeFirstOrThrow();
+        expect([head.size, head.checkpoint]).toEqual([3, 'cp 3']);
+        const history = await store.db.selectFrom('audit_checkpoints').select('size').execute();
+        expect(history.map((h) => h.size).sort()).toEqual([2, 3]);
+        await store.close();
+      });
+
+      it('writes nothing when the plan throws or a needed node is missing', async () => {
+        const { store } = await driver.fresh();
+        const failure = new Error('plan failed');
+        await expect(
+          store.appendAuditBatch({
+            needs: () => [],
+            build: () => {
+              throw failure;
+            },
+          }),
+        ).rejects.toBe(failure);
+        await expect(
+          store.appendAuditBatch({
+            needs: () => [{ level: 3, index: 9 }],
+            build: (size) => batchOf(size, ['x']),
+          }),
+        ).rejects.toMatchObject({ code: 'log-inconsistent' });
+        expect(await store.db.selectFrom('audit_entries').selectAll().execute()).toEqual([]);
+        expect(await store.db.selectFrom('audit_head').selectAll().execute()).toEqual([]);
+        await store.close();
+      });
+
+      it('waits for a transaction in progress on the same store instead of joining it', async () => {
+        const { store } = await driver.fresh();
+        let release: () => void = () => undefined;
+        let begun: () => void = () => undefined;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        const inside = new Promise<void>((resolve) => (begun = resolve));
+        const failure = new Error('rolled back');
+        const other = store.exclusive('audit-sequencer', async (trx) => {
+          await trx.insertInto('operators').values(OPERATOR).execute();
+          begun();
+          await held;
+          throw failure;
+        });
+        await inside;
+        const batch = store.appendAuditBatch({
+          needs: () => [],
+          build: (size) => batchOf(size, ['kept']),
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        release();
+        await expect(other).rejects.toBe(failure);
+        expect(await batch).toBe(0);
+        // The batch committed on its own: the other transaction's rollback did not take it along.
+        expect(await store.db.selectFrom('audit_entries').select('entry').execute()).toEqual([
+          { entry: 'kept' },
+        ]);
+        expect(await store.db.selectFrom('operators').selectAll().execute()).toEqual([]);
+        await store.close();
+      });
     });
 
     it('refuses a database written by a newer zt4ai', async () => {

@@ -5,12 +5,16 @@
 // Contract: append() MUST NOT resolve an index before the entry, its tree nodes and a checkpoint
 // covering it are committed durably; a failed batch rejects every append in it and writes nothing.
 import { CompactRange, formatCheckpoint, leafHash, peakCoordinates } from '@zt4ai/verify';
-import type { Kysely } from 'kysely';
 import { ZtError, toZtError } from '../errors.js';
-import type { AuditNodeRow, AuditPayloadRow, Database, Store } from '../store/index.js';
+import type {
+  AuditBatchRows,
+  AuditEntryRow,
+  AuditNodeRow,
+  AuditPayloadRow,
+  Store,
+} from '../store/index.js';
 import { entryText, type PreparedEvent } from './entry.js';
 import type { LogSigner } from './log-signer.js';
-import { readNodes } from './node-reader.js';
 
 export interface AppenderOptions {
   readonly batchMaxEntries: number;
@@ -25,9 +29,6 @@ interface Pending {
   readonly resolve: (index: number) => void;
   readonly reject: (error: ZtError) => void;
 }
-
-/** Rows per INSERT statement: keeps every statement under SQLite's and pg's parameter limits. */
-const INSERT_CHUNK = 1000;
 
 export class BatchAppender {
   readonly #store: Store;
@@ -108,10 +109,12 @@ export class BatchAppender {
 
   async #commit(batch: Pending[]): Promise<void> {
     try {
-      const { first, tree } = await this.#store.exclusive('audit-sequencer', (trx) =>
-        this.#integrate(trx, batch),
-      );
+      const { first, tree, keptAt } = await this.#store.appendAuditBatch({
+        needs: (size) => (this.#tree?.size === size ? [] : peakCoordinates(size)),
+        build: (size, peaks) => this.#integrate(size, peaks, batch),
+      });
       this.#tree = tree;
+      if (keptAt !== undefined) this.#lastHistoryAt = keptAt;
       batch.forEach((pending, i) => pending.resolve(first + i));
     } catch (error) {
       this.#tree = undefined;
@@ -120,18 +123,21 @@ export class BatchAppender {
     }
   }
 
-  async #integrate(
-    trx: Kysely<Database>,
+  /** The rows of `batch` on top of a log of `size` entries whose peaks are `peaks` (or cached). */
+  #integrate(
+    size: number,
+    peaks: readonly Uint8Array[],
     batch: readonly Pending[],
-  ): Promise<{ first: number; tree: CompactRange }> {
-    const head = await trx
-      .selectFrom('audit_head')
-      .select('size')
-      .where('id', '=', 1)
-      .executeTakeFirst();
-    const tree = await this.#treeAt(trx, head?.size ?? 0);
-    const first = tree.size;
-    const entries: Array<{ idx: number; entry: string }> = [];
+  ): {
+    rows: AuditBatchRows;
+    result: { first: number; tree: CompactRange; keptAt: number | undefined };
+  } {
+    const cached = this.#tree;
+    const tree = CompactRange.fromPeaks(
+      size,
+      cached !== undefined && cached.size === size ? cached.peaks() : [...peaks],
+    );
+    const entries: AuditEntryRow[] = [];
     const nodes: AuditNodeRow[] = [];
     for (const pending of batch) {
       const entry = entryText(pending.event, tree.size);
@@ -140,57 +146,27 @@ export class BatchAppender {
         nodes.push({ level, idx, hash }),
       );
     }
-    await inChunks(entries, (rows) => trx.insertInto('audit_entries').values(rows).execute());
-    await inChunks(nodes, (rows) => trx.insertInto('audit_nodes').values(rows).execute());
-    const payloads = batch.flatMap((p) => p.payloads);
-    await inChunks(payloads, (rows) => trx.insertInto('audit_payloads').values(rows).execute());
-    await this.#publish(trx, tree);
-    return { first, tree };
-  }
-
-  /** Signs a checkpoint for the new tree and makes it the head; keeps a sample in the history. */
-  async #publish(trx: Kysely<Database>, tree: CompactRange): Promise<void> {
-    const root = tree.root();
-    const body = formatCheckpoint({
-      origin: this.#signer.name,
-      size: tree.size,
-      rootHash: root,
-      extensions: [],
-    });
-    const checkpoint = this.#signer.signNote(body);
     const now = this.#options.now();
-    const head = { size: tree.size, root, checkpoint, updated_at: now.toISOString() };
-    await trx
-      .insertInto('audit_head')
-      .values({ id: 1, ...head })
-      .onConflict((oc) => oc.column('id').doUpdateSet(head))
-      .execute();
-    if (now.getTime() - this.#lastHistoryAt >= this.#options.checkpointHistoryIntervalMs) {
-      this.#lastHistoryAt = now.getTime();
-      await trx
-        .insertInto('audit_checkpoints')
-        .values({ size: tree.size, checkpoint, created_at: head.updated_at })
-        .onConflict((oc) => oc.column('size').doNothing())
-        .execute();
-    }
-  }
-
-  /** The compact range of the committed tree of `size` leaves, from cache or from stored peaks. */
-  async #treeAt(trx: Kysely<Database>, size: number): Promise<CompactRange> {
-    const cached = this.#tree;
-    if (cached !== undefined && cached.size === size)
-      return CompactRange.fromPeaks(size, cached.peaks());
-    return CompactRange.fromPeaks(size, await readNodes(trx, peakCoordinates(size)));
-  }
-}
-
-/** Writes rows in statements of at most INSERT_CHUNK rows. */
-async function inChunks<T>(
-  rows: readonly T[],
-  write: (chunk: T[]) => Promise<unknown>,
-): Promise<void> {
-  for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-    await write(rows.slice(start, start + INSERT_CHUNK));
+    const root = tree.root();
+    const checkpoint = this.#signer.signNote(
+      formatCheckpoint({
+        origin: this.#signer.name,
+        size: tree.size,
+        rootHash: root,
+        extensions: [],
+      }),
+    );
+    const kept = now.getTime() - this.#lastHistoryAt >= this.#options.checkpointHistoryIntervalMs;
+    return {
+      rows: {
+        entries,
+        nodes,
+        payloads: batch.flatMap((p) => p.payloads),
+        head: { size: tree.size, root, checkpoint, updated_at: now.toISOString() },
+        keepCheckpoint: kept,
+      },
+      result: { first: size, tree, keptAt: kept ? now.getTime() : undefined },
+    };
   }
 }
 

@@ -30,4 +30,6 @@ export type {
   WebhookOutboxRow,
 } from './schema.js';
 export { openSqliteStore } from './sqlite/open-sqlite.js';
+export { readAuditNodes } from './audit-batch.js';
+export type { AuditBatchPlan, AuditBatchRows, NodeAt } from './audit-batch.js';
 export type { Store, StoreKind, StoreLock } from './store.js';

@@ -1,5 +1,6 @@
 // The Store port: what every component may assume of persistence, whichever driver is behind it.
 import type { Kysely } from 'kysely';
+import type { AuditBatchPlan } from './audit-batch.js';
 import type { Database } from './schema.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -16,6 +17,12 @@ export interface Store {
    * store. MUST commit durably before resolving, and MUST roll back everything if `work` throws.
    */
   exclusive<T>(lock: StoreLock, work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Writes one audit batch holding the `audit-sequencer` lock: reads the log's size, builds the rows
+   * with `plan` and writes them in one transaction. MUST commit durably before resolving, and MUST
+   * write nothing if anything (the plan included) throws.
+   */
+  appendAuditBatch<T>(plan: AuditBatchPlan<T>): Promise<T>;
   /**
    * A cheap, synchronous token that changes whenever security state (agent status, revocations,
    * keys) may have changed in any process sharing the store. Caches compare it on every use.

@@ -3,6 +3,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { ZtError } from '../../errors.js';
+import { appendAuditBatchWithKysely } from '../audit-batch.js';
 import { runMigrations } from '../run-migrations.js';
 import type { Database } from '../schema.js';
 import type { Store, StoreLock } from '../store.js';
@@ -52,6 +53,11 @@ export async function openPostgresStore(
     if (error instanceof ZtError) throw error;
     throw new ZtError('store-unavailable', 'cannot open the PostgreSQL store', { cause: error });
   }
+  const exclusive: Store['exclusive'] = (lock, work) =>
+    db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${LOCK_IDS[lock]})`.execute(trx);
+      return work(trx);
+    });
   return {
     kind: 'postgres',
     db,
@@ -60,11 +66,9 @@ export async function openPostgresStore(
       changes.bump();
       await sql`select pg_notify(${changes.channel}, '')`.execute(db);
     },
-    exclusive: (lock, work) =>
-      db.transaction().execute(async (trx) => {
-        await sql`select pg_advisory_xact_lock(${LOCK_IDS[lock]})`.execute(trx);
-        return work(trx);
-      }),
+    exclusive,
+    appendAuditBatch: (plan) =>
+      exclusive('audit-sequencer', (trx) => appendAuditBatchWithKysely(trx, plan)),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

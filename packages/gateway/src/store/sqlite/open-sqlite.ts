@@ -8,6 +8,7 @@ import { ZtError } from '../../errors.js';
 import { runMigrations } from '../run-migrations.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
+import { sqliteAuditBatch } from './sqlite-audit-batch.js';
 import { withStatementCache } from './statement-cache.js';
 
 const BUSY_TIMEOUT_MS = 10_000;
@@ -69,6 +70,9 @@ export async function openSqliteStore(file: string): Promise<Store> {
           throw error;
         }
       }),
+    appendAuditBatch: sqliteAuditBatch(native, (work) =>
+      db.connection().execute(async () => work()),
+    ),
     ping: async () => {
       await sql`select 1`.execute(db);
     },
