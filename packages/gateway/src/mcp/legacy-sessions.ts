@@ -133,6 +133,10 @@ export class LegacySessions {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       maxRequestBodySize: this.#options.maxMessageBytes,
+      // The gateway sends nothing before a request's result (it relays no progress), so the result
+      // goes out as one JSON body rather than an SSE stream of one event. Notifications to the
+      // agent still use the session's GET stream.
+      enableJsonResponse: true,
       onsessioninitialized: (id) => {
         this.#sessions.set(id, {
           id,
