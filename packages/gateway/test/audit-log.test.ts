@@ -280,6 +280,31 @@ for (const driver of DRIVERS) {
       await own.close();
     });
 
+    it('prepares handed-over events with their batch: same entries, and a bad one fails alone', async () => {
+      const { store: own } = await driver.fresh();
+      const vault = await openTestLog(own, { maxEntryBytes: 400 });
+      const handed = { type: 'guard.decision', agent: 'agent-h', tool: 't' };
+      const appends = [
+        vault.append(handed, { payloads: { args: '{"q":1}' }, handOver: true }),
+        vault.append({ type: 'x', agent: 'agent-h', index: 1 }, { handOver: true }),
+        vault.append({ type: 'x', big: 'y'.repeat(500) }, { handOver: true }),
+        vault.append({ type: 'x', agent: 'a' }, { payloads: { 'bad name': 'x' }, handOver: true }),
+        vault.append({ type: 'plain', agent: 'agent-h' }),
+      ];
+      const settled = await Promise.allSettled(appends);
+      expect(
+        settled.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as ZtError).code)),
+      ).toEqual([0, 'invalid-entry', 'entry-too-large', 'invalid-entry', 1]);
+      const [entry] = await vault.entries(0, 1);
+      const parsed = JSON.parse(entry!.entry) as Record<string, unknown>;
+      expect(parsed).toMatchObject({ ...handed, index: 0 });
+      const digest = (parsed.payloads as { args: string }).args;
+      expect(Buffer.from(await vault.readPayload(digest)).toString()).toBe('{"q":1}');
+      expect((await vault.verify()).ok).toBe(true);
+      await vault.close();
+      await own.close();
+    });
+
     it('detects a payload whose ciphertext was altered', async () => {
       const { store: own } = await driver.fresh();
       const vault = await openTestLog(own);

@@ -3,7 +3,7 @@
 import { EMPTY_ROOT, formatCheckpoint, toBase64, verifyCheckpoint } from '@zt4ai/verify';
 import { ZtError } from '../errors.js';
 import type { AuditPayloadRow, Store } from '../store/index.js';
-import { BatchAppender } from './batch-appender.js';
+import { BatchAppender, type EntrySource, type QueuedEntry } from './batch-appender.js';
 import { prepareEvent } from './entry.js';
 import type { LogSigner } from './log-signer.js';
 import { PayloadVault } from './payload-vault.js';
@@ -29,6 +29,12 @@ export interface AuditLogOptions {
 export interface AppendOptions {
   /** Sensitive payloads (prompts, completions, tool arguments) stored encrypted beside the entry. */
   readonly payloads?: Readonly<Record<string, string | Uint8Array>>;
+  /**
+   * The caller hands the event and its payloads over and never changes them again: the log checks,
+   * canonicalizes and seals them when their batch forms instead of before append returns. What the
+   * caller awaits is the same; the work is off the caller's own path.
+   */
+  readonly handOver?: boolean;
 }
 
 /** An event as it was recorded: its index and its members (with `time`, without payloads). */
@@ -118,20 +124,15 @@ export class AuditLog {
    */
   async append(event: unknown, options: AppendOptions = {}): Promise<number> {
     const time = (event as { time?: unknown } | null)?.time ?? this.#now().toISOString();
-    let index: number;
-    if (options.payloads === undefined) {
-      index = await this.#appender.append(prepareEvent(event, this.#maxEntryBytes, { time }));
+    let entry: EntrySource;
+    if (options.handOver === true) {
+      entry = async () => this.#prepare(event, options.payloads, time);
     } else {
-      this.check(event);
-      const { digests, rows } = await this.#sealPayloads(
-        event as Record<string, unknown>,
-        options.payloads,
-      );
-      index = await this.#appender.append(
-        prepareEvent(event, this.#maxEntryBytes, { time, payloads: digests }),
-        rows,
-      );
+      // Queued in this very call when there is nothing to seal: a close() right after still waits.
+      const ready = this.#prepare(event, options.payloads, time);
+      entry = ready instanceof Promise ? await ready : ready;
     }
+    const index = await this.#appender.append(entry);
     if (this.#listeners.size > 0)
       await this.#announce(index, event as RecordedEvent['event'], time);
     return index;
@@ -158,6 +159,30 @@ export class AuditLog {
       }
     }
     if (waits.length > 0) await Promise.all(waits);
+  }
+
+  /** The event checked and canonicalized, its payloads sealed and their digests added to it. */
+  #prepare(
+    event: unknown,
+    payloads: AppendOptions['payloads'],
+    time: unknown,
+  ): QueuedEntry | Promise<QueuedEntry> {
+    if (payloads === undefined)
+      return { event: prepareEvent(event, this.#maxEntryBytes, { time }), payloads: [] };
+    return this.#sealed(event, payloads, time);
+  }
+
+  async #sealed(
+    event: unknown,
+    payloads: NonNullable<AppendOptions['payloads']>,
+    time: unknown,
+  ): Promise<QueuedEntry> {
+    this.check(event);
+    const { digests, rows } = await this.#sealPayloads(event as Record<string, unknown>, payloads);
+    return {
+      event: prepareEvent(event, this.#maxEntryBytes, { time, payloads: digests }),
+      payloads: rows,
+    };
   }
 
   async #sealPayloads(

@@ -23,12 +23,22 @@ export interface AppenderOptions {
   readonly now: () => Date;
 }
 
-interface Pending {
+/** An event ready to be sequenced, and its sealed payloads. */
+export interface QueuedEntry {
   readonly event: PreparedEvent;
   readonly payloads: readonly AuditPayloadRow[];
+}
+
+/** An entry, or its preparation, which runs when the entry's batch forms. */
+export type EntrySource = QueuedEntry | (() => Promise<QueuedEntry>);
+
+interface Pending<E extends EntrySource = EntrySource> {
+  readonly entry: E;
   readonly resolve: (index: number) => void;
   readonly reject: (error: ZtError) => void;
 }
+
+type Ready = Pending<QueuedEntry>;
 
 export class BatchAppender {
   readonly #store: Store;
@@ -49,12 +59,15 @@ export class BatchAppender {
     this.#options = options;
   }
 
-  /** Queues an event; resolves with its index once it is durable. */
-  append(event: PreparedEvent, payloads: readonly AuditPayloadRow[] = []): Promise<number> {
+  /**
+   * Queues an entry; resolves with its index once it is durable. A preparation that fails rejects
+   * its own append only; the rest of its batch goes on.
+   */
+  append(entry: EntrySource): Promise<number> {
     if (this.#closed)
       return Promise.reject(new ZtError('shutting-down', 'the audit log is closing'));
     return new Promise((resolve, reject) => {
-      this.#queue.push({ event, payloads, resolve, reject });
+      this.#queue.push({ entry, resolve, reject });
       this.#schedule();
     });
   }
@@ -100,14 +113,19 @@ export class BatchAppender {
     this.#cancelScheduled = undefined;
     if (this.#running !== undefined || this.#queue.length === 0) return;
     const batch = this.#queue.splice(0, this.#options.batchMaxEntries);
-    this.#running = this.#commit(batch).finally(() => {
+    this.#running = this.#prepareAndCommit(batch).finally(() => {
       this.#running = undefined;
       // Entries that arrived during the commit have waited long enough: go again at once.
       if (this.#queue.length > 0) this.#start();
     });
   }
 
-  async #commit(batch: Pending[]): Promise<void> {
+  async #prepareAndCommit(batch: Pending[]): Promise<void> {
+    const ready = batch.every(isReady) ? batch : await prepared(batch);
+    if (ready.length > 0) await this.#commit(ready);
+  }
+
+  async #commit(batch: Ready[]): Promise<void> {
     try {
       const { first, tree, keptAt } = await this.#store.appendAuditBatch({
         needs: (size) => (this.#tree?.size === size ? [] : peakCoordinates(size)),
@@ -127,7 +145,7 @@ export class BatchAppender {
   #integrate(
     size: number,
     peaks: readonly Uint8Array[],
-    batch: readonly Pending[],
+    batch: readonly Ready[],
   ): {
     rows: AuditBatchRows;
     result: { first: number; tree: CompactRange; keptAt: number | undefined };
@@ -140,7 +158,7 @@ export class BatchAppender {
     const entries: AuditEntryRow[] = [];
     const nodes: AuditNodeRow[] = [];
     for (const pending of batch) {
-      const entry = entryText(pending.event, tree.size);
+      const entry = entryText(pending.entry.event, tree.size);
       entries.push({ idx: tree.size, entry });
       tree.append(leafHash(Buffer.from(entry, 'utf8')), (level, idx, hash) =>
         nodes.push({ level, idx, hash }),
@@ -161,13 +179,30 @@ export class BatchAppender {
       rows: {
         entries,
         nodes,
-        payloads: batch.flatMap((p) => p.payloads),
+        payloads: batch.flatMap((p) => p.entry.payloads),
         head: { size: tree.size, root, checkpoint, updated_at: now.toISOString() },
         keepCheckpoint: kept,
       },
       result: { first: size, tree, keptAt: kept ? now.getTime() : undefined },
     };
   }
+}
+
+const isReady = (pending: Pending): pending is Ready => typeof pending.entry !== 'function';
+
+/** Runs the preparations in `batch`; rejects the appends whose preparation failed. */
+async function prepared(batch: readonly Pending[]): Promise<Ready[]> {
+  const entries = await Promise.allSettled(
+    batch.map((p) => (isReady(p) ? p.entry : (p.entry as () => Promise<QueuedEntry>)())),
+  );
+  const ready: Ready[] = [];
+  entries.forEach((entry, i) => {
+    const pending = batch[i] as Pending;
+    if (entry.status === 'fulfilled') ready.push({ ...pending, entry: entry.value });
+    else
+      pending.reject(entry.reason instanceof ZtError ? entry.reason : storeFailure(entry.reason));
+  });
+  return ready;
 }
 
 function storeFailure(error: unknown): ZtError {

@@ -108,7 +108,7 @@ export interface BindingCheck {
 export interface DecisionRecorder {
   append(
     event: { type: string } & Record<string, unknown>,
-    options?: { payloads?: Record<string, string> },
+    options?: { payloads?: Record<string, string>; handOver?: boolean },
   ): Promise<number>;
 }
 
@@ -293,7 +293,11 @@ export class Guard {
     };
   }
 
-  /** Step 6: the decision into the audit log; arguments go beside it, encrypted, as a payload. */
+  /**
+   * Step 6: the decision into the audit log; arguments go beside it, encrypted, as a payload. The
+   * arguments are serialized now, as decided; the event is the guard's own and handed over, so the
+   * log prepares it with its batch, after decide() has returned.
+   */
   async #record(
     request: GuardRequest,
     outcome: Omit<GuardDecision, 'latencyUs' | 'recorded'>,
@@ -306,14 +310,14 @@ export class Guard {
         action: request.action,
         tool: request.tool,
         decision: outcome.decision,
-        reasons: outcome.reasons,
-        policyIds: outcome.policyIds,
+        reasons: [...outcome.reasons],
+        policyIds: [...outcome.policyIds],
         severity: outcome.severity,
         ...(outcome.grant === undefined ? {} : { grant: outcome.grant }),
         // Set only once the request was authenticated: containment reacts to it (docs/containment.md).
         ...(outcome.facts.tool?.honeytoken === true ? { honeytoken: true } : {}),
       },
-      args === undefined ? {} : { payloads: { args } },
+      args === undefined ? { handOver: true } : { payloads: { args }, handOver: true },
     );
   }
 }
