@@ -1,6 +1,7 @@
 // Containment through the real control plane (docs/containment.md): rules carried out through the
 // guard, the kill switch, incident release, drift re-approval, webhook faults, and propagation to a
 // second gateway sharing the PostgreSQL store.
+import { sql } from 'kysely';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { LiveSessions } from '../src/remediation/index.js';
 import {
@@ -140,6 +141,35 @@ describe('incidents', () => {
       kind: 'released',
     });
     expect(await codeOf(w.plane.remediation.incidents.get('inc_nope'))).toBe('not-found');
+  });
+
+  it('when the incident cannot be opened, the agent is stopped all the same', async () => {
+    const w = await world();
+    const agent = await w.addAgent();
+    const certificate = await w.certificate(agent);
+    await sql`alter table incidents rename to incidents_unreachable`.execute(w.plane.store.db);
+    const touched = await w.call(agent, HONEYTOKEN, {}, { certificate });
+    expect(touched.decision).toBe('deny');
+    expect(await w.plane.identity.agentStatus(agent.id)).toBe('quarantined');
+    await expect(
+      w.plane.identity.authenticator.checkCertificate(certificate),
+    ).rejects.toMatchObject({
+      code: 'revoked',
+    });
+    expect((await w.plane.grants.grants.list({ agent: agent.id, status: 'active' })).length).toBe(
+      0,
+    );
+    const contained = (await w.plane.audit.tail(20))
+      .map((e) => JSON.parse(e.entry) as Record<string, unknown>)
+      .find((e) => e.type === 'remediation.contained');
+    expect(contained).toMatchObject({
+      agent: agent.id,
+      incident: null,
+      incidentError: expect.stringContaining('incidents'),
+      actions: ['quarantine', 'revoke', 'kill-sessions'],
+      failed: [],
+    });
+    expect(w.logged.some((line) => line.level === 'error' || line.level === 50)).toBe(true);
   });
 
   it('further detections join the open incident instead of opening new ones', async () => {

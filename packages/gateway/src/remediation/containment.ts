@@ -2,7 +2,9 @@
 // joins the agent's incident, runs the union of the rules' actions — the ones that stop the agent
 // together and first, reporting last — so that whatever fails, the agent is stopped as far as it
 // can be. The outcome is one audit entry (which, with `snapshot`, links the entries that triggered
-// it) and one batch of timeline lines, each action and each failure a line of its own.
+// it) and one batch of timeline lines, each action and each failure a line of its own. When the
+// incident cannot be opened, the agent is stopped all the same and the audit entry says why there
+// is no incident.
 import type { ContainmentAction } from '../config/index.js';
 import type { GrantService } from '../grants/index.js';
 import type { IdentityService } from '../identity/index.js';
@@ -61,7 +63,15 @@ export class Containment {
     firings: readonly Firing[],
   ): Promise<ContainmentOutcome | undefined> {
     const { incidents } = this.#deps;
-    const { id, opened } = await incidents.openOrJoin(agent, firings[0]?.rule.id ?? 'unknown');
+    const opening = await incidents.openOrJoin(agent, firings[0]?.rule.id ?? 'unknown').then(
+      (incident) => incident,
+      (error: unknown) => ({ error }),
+    );
+    if ('error' in opening) {
+      await this.#stopWithoutIncident(agent, firings, opening.error);
+      throw opening.error;
+    }
+    const { id, opened } = opening;
     const lines: TimelineLine[] = firings.map((f) => ({
       kind: 'triggered',
       detail: `${f.rule.id}: ${f.detail}`,
@@ -77,21 +87,7 @@ export class Containment {
     const rules = fresh.map((f) => f.rule.id);
     const reason = fresh.map((f) => `${f.rule.id}: ${f.detail}`).join('; ');
     const actor = `remediation:${rules.join('+')}`;
-    const stopping = STOPPING.filter((a) => wanted.has(a));
-    const results = await Promise.allSettled(
-      stopping.map((action) => this.#run(action, agent, id, actor, reason)),
-    );
-    const done: ContainmentAction[] = [];
-    const failed: ContainmentAction[] = [];
-    results.forEach((result, i) => {
-      const action = stopping[i] as ContainmentAction;
-      (result.status === 'fulfilled' ? done : failed).push(action);
-      lines.push(
-        result.status === 'fulfilled'
-          ? { kind: 'action', detail: `${action}: ${result.value}` }
-          : { kind: 'action-failed', detail: `${action}: ${describe(result.reason)}` },
-      );
-    });
+    const { done, failed } = await this.#stop(wanted, agent, id, actor, reason, lines);
     const evidence = [...new Set(fresh.flatMap((f) => f.evidence))].sort((a, b) => a - b);
     const snapshot = wanted.has('snapshot');
     const index = await this.#deps.audit.append({
@@ -119,11 +115,72 @@ export class Containment {
     return outcome;
   }
 
+  /** The stopping actions `wanted`, together; each outcome is also a line of `lines`. */
+  async #stop(
+    wanted: ReadonlySet<ContainmentAction>,
+    agent: string,
+    incident: string | undefined,
+    actor: string,
+    reason: string,
+    lines: TimelineLine[],
+  ): Promise<{ done: ContainmentAction[]; failed: ContainmentAction[] }> {
+    const stopping = STOPPING.filter((a) => wanted.has(a));
+    const results = await Promise.allSettled(
+      stopping.map((action) => this.#run(action, agent, incident, actor, reason)),
+    );
+    const done: ContainmentAction[] = [];
+    const failed: ContainmentAction[] = [];
+    results.forEach((result, i) => {
+      const action = stopping[i] as ContainmentAction;
+      (result.status === 'fulfilled' ? done : failed).push(action);
+      lines.push(
+        result.status === 'fulfilled'
+          ? { kind: 'action', detail: `${action}: ${result.value}` }
+          : { kind: 'action-failed', detail: `${action}: ${describe(result.reason)}` },
+      );
+    });
+    return { done, failed };
+  }
+
+  /**
+   * The incident could not be opened (its store failed): the agent is stopped anyway, and the
+   * audit log — if it can still be written — says what was done and why there is no incident.
+   */
+  async #stopWithoutIncident(
+    agent: string,
+    firings: readonly Firing[],
+    error: unknown,
+  ): Promise<void> {
+    const wanted = new Set(firings.flatMap((f) => f.rule.then));
+    const rules = firings.map((f) => f.rule.id);
+    const reason = firings.map((f) => `${f.rule.id}: ${f.detail}`).join('; ');
+    const { done, failed } = await this.#stop(
+      wanted,
+      agent,
+      undefined,
+      `remediation:${rules.join('+')}`,
+      reason,
+      [],
+    );
+    await this.#deps.audit
+      .append({
+        type: 'remediation.contained',
+        agent,
+        incident: null,
+        incidentError: describe(error),
+        rules,
+        detail: reason,
+        actions: done,
+        failed,
+      })
+      .catch(() => undefined);
+  }
+
   /** One stopping action; resolves with what it did, in words. */
   async #run(
     action: ContainmentAction,
     agent: string,
-    incident: string,
+    incident: string | undefined,
     actor: string,
     reason: string,
   ): Promise<string> {
@@ -132,7 +189,7 @@ export class Containment {
       case 'quarantine': {
         const status = await identity.agentStatus(agent);
         if (status !== 'quarantined') await identity.setStatus(agent, 'quarantined', actor, reason);
-        await incidents.markQuarantined(incident);
+        if (incident !== undefined) await incidents.markQuarantined(incident);
         return status === 'quarantined' ? 'already quarantined' : 'agent quarantined';
       }
       case 'revoke': {
