@@ -28,10 +28,12 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { AgentIdentity } from '../packages/sdk/dist/index.js';
 import { loadConfig, openControlPlane } from '../packages/gateway/dist/index.js';
 import {
+  cpuSeconds,
   fmtInt,
   machine,
   median,
   positiveIntEnv,
+  processCpuSeconds,
   registerBenchAgent,
   runCleanups,
   summarize,
@@ -112,7 +114,7 @@ async function startUpstream() {
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const first = await lines.next();
   if (first.done) throw new Error('the upstream process did not start');
-  return { url: `http://127.0.0.1:${first.value}/mcp`, stop: () => child.kill() };
+  return { url: `http://127.0.0.1:${first.value}/mcp`, pid: child.pid, stop: () => child.kill() };
 }
 
 async function freePort() {
@@ -199,6 +201,7 @@ async function startGateway(configFile, issuer, profileDir) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
+    pid: child.pid,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
@@ -232,16 +235,27 @@ async function sequential(client, tool, count) {
   return summarize(ms);
 }
 
-/** `total` calls spread over `clients` in parallel; calls per second over the whole block. */
-async function parallel(clients, tool, total) {
+/**
+ * `total` calls spread over `clients` in parallel: calls per second over the whole block, and the
+ * CPU milliseconds per call each process spent (this one is the client; `pids` names the others).
+ */
+async function parallel(clients, tool, total, pids = {}) {
   let next = 0;
+  const cpuBefore = Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid)]),
+  );
+  const c0 = process.cpuUsage();
   const start = performance.now();
   await Promise.all(
     clients.map(async (client) => {
       for (let seq = next++; seq < total; seq = next++) await call(client, tool, seq);
     }),
   );
-  return total / ((performance.now() - start) / 1000);
+  const rate = total / ((performance.now() - start) / 1000);
+  const cpuMs = { client: (cpuSeconds(c0) * 1000) / total };
+  for (const [name, pid] of Object.entries(pids))
+    cpuMs[name] = ((processCpuSeconds(pid) - cpuBefore[name]) * 1000) / total;
+  return { rate, cpuMs };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,9 +317,17 @@ async function main() {
     });
     await parallel(gatewayClients, 'bench/echo', Math.min(THROUGHPUT_N, 1000)); // warm-up
     const rates = { direct: [], gateway: [] };
+    const cpu = { direct: [], gateway: [] };
     for (let r = 0; r < ROUNDS; r++) {
-      rates.direct.push(await parallel(directClients, 'echo', THROUGHPUT_N));
-      rates.gateway.push(await parallel(gatewayClients, 'bench/echo', THROUGHPUT_N));
+      const d = await parallel(directClients, 'echo', THROUGHPUT_N, { upstream: upstream.pid });
+      const g = await parallel(gatewayClients, 'bench/echo', THROUGHPUT_N, {
+        upstream: upstream.pid,
+        gateway: gateway.pid,
+      });
+      rates.direct.push(d.rate);
+      rates.gateway.push(g.rate);
+      cpu.direct.push(d.cpuMs);
+      cpu.gateway.push(g.cpuMs);
       log(
         `round ${r + 1}: calls/s direct ${fmtInt(rates.direct.at(-1))}, gateway ${fmtInt(rates.gateway.at(-1))} (load ${loadavg()[0].toFixed(2)})`,
       );
@@ -359,6 +381,20 @@ async function main() {
     );
     out.push(
       `calls/s per round: direct ${rates.direct.map(fmtInt).join(', ')}; gateway ${rates.gateway.map(fmtInt).join(', ')}`,
+    );
+    const cpuRow = (rounds, names) => {
+      const per = Object.fromEntries(names.map((n) => [n, median(rounds.map((c) => c[n]))]));
+      const total = names.reduce((sum, n) => sum + per[n], 0);
+      return { per, total, ceiling: (info.cores * 1000) / total };
+    };
+    const directCpu = cpuRow(cpu.direct, ['client', 'upstream']);
+    const gatewayCpu = cpuRow(cpu.gateway, ['client', 'gateway', 'upstream']);
+    const ms = (n) => n.toFixed(3);
+    out.push(
+      `CPU ms per call in the calls/s blocks (medians over rounds): direct: client ${ms(directCpu.per.client)} + upstream ${ms(directCpu.per.upstream)} = ${ms(directCpu.total)}; through the gateway: client ${ms(gatewayCpu.per.client)} + gateway ${ms(gatewayCpu.per.gateway)} + upstream ${ms(gatewayCpu.per.upstream)} = ${ms(gatewayCpu.total)}.`,
+    );
+    out.push(
+      `With every process on this machine's ${info.cores} cores, calls/s cannot exceed ${fmtInt(directCpu.ceiling)} direct and ${fmtInt(gatewayCpu.ceiling)} through the gateway (cores x 1000 / CPU ms per call).`,
     );
     out.push(
       `The agent's SDK signs a proof for each request: ${proof.p50.toFixed(3)} / ${proof.p99.toFixed(3)} ms p50 / p99 (measured alone), part of the added time.`,
