@@ -416,6 +416,17 @@ describe('authentication', () => {
     expect(((await wrongUrl.json()) as { error: { code: string } }).error.code).toBe(
       'proof-url-mismatch',
     );
+    // Each refusal code at this endpoint is in the audit log (the first of its window at once).
+    await world.plane.audit.flush();
+    const refused = await world.events('identity.authentication.refused');
+    expect(refused.filter((e) => e.endpoint === world.endpoint.href).map((e) => e.code)).toEqual(
+      expect.arrayContaining([
+        'token-malformed',
+        'proof-missing',
+        'proof-replayed',
+        'proof-url-mismatch',
+      ]),
+    );
   });
 
   it('the official client without the agent identity cannot connect', async () => {

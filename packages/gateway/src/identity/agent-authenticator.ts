@@ -25,6 +25,8 @@ export interface AuthenticatorOptions {
    * is in force when the request is refused; its failures never change the refusal.
    */
   readonly onMisuse?: (misuse: CertificateMisuse) => Promise<void>;
+  /** Told of every refusal (its code and the URL the proof had to name); must not throw. */
+  readonly onRefused?: (code: string, url: string) => void;
 }
 
 export interface CertificateMisuse {
@@ -92,11 +94,17 @@ export class AgentAuthenticator {
         isRevoked: (certificate) => isRevoked(certificate, snapshot),
       });
     } catch (error) {
+      if (error instanceof VerifyError) this.#options.onRefused?.(error.code, credentials.url);
       if (error instanceof VerifyError && MISUSE_CODES.has(error.code))
         await this.#reportMisuse(credentials.certificate, error.code);
       throw error;
     }
-    checkAgentState(verified, snapshot);
+    try {
+      checkAgentState(verified, snapshot);
+    } catch (error) {
+      if (error instanceof VerifyError) this.#options.onRefused?.(error.code, credentials.url);
+      throw error;
+    }
     this.#vouched.set(verified, this.#options.now().getTime());
     return verified;
   }

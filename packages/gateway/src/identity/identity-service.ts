@@ -13,6 +13,7 @@ import { ZtError } from '../errors.js';
 import type { Store } from '../store/index.js';
 import { type Agent, AgentRegistry, type Profile } from './agent-registry.js';
 import { AgentAuthenticator } from './agent-authenticator.js';
+import { RefusalSummary } from './refusal-summary.js';
 import { checkBinding, type ObservedBinding } from './check-binding.js';
 import { IssuerKeys } from './issuer-keys.js';
 import { type Mission, Missions } from './missions.js';
@@ -65,6 +66,8 @@ export class IdentityService {
   readonly #now: () => Date;
   readonly #issuanceReplay: MemoryReplayCache;
   readonly #state: SecurityState;
+  /** Refused authentications, summarized into the audit log. */
+  readonly #refusals: RefusalSummary;
   /** Approved profiles by `agent@version` (immutable per version), for binding checks. */
   readonly #boundProfiles = new Map<string, Profile>();
 
@@ -82,6 +85,10 @@ export class IdentityService {
     const seconds = (): number => now().getTime() / 1000;
     this.#issuanceReplay = new MemoryReplayCache({ now: seconds });
     this.#state = new SecurityState(options.store, this.keys);
+    this.#refusals = new RefusalSummary(
+      (count) => this.#record('identity.authentication.refused', 'gateway', { ...count }),
+      () => now().getTime(),
+    );
     this.authenticator = new AgentAuthenticator(this.#state, {
       issuer: options.config.issuer,
       audience: options.config.audience[0] as string,
@@ -95,6 +102,7 @@ export class IdentityService {
           code: misuse.code,
         });
       },
+      onRefused: (code, url) => this.#refusals.note(code, url),
     });
   }
 

@@ -1,0 +1,76 @@
+// Refused authentications are summarized into the audit log: the first of each code and endpoint
+// at once, the rest of its window as one counted entry, and never more keys than the bound.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type RefusalCount, RefusalSummary } from '../src/identity/refusal-summary.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function summary(windowMs = 10_000) {
+  vi.useFakeTimers({ now: Date.parse('2026-12-05T00:00:00Z') });
+  const written: RefusalCount[] = [];
+  const refusals = new RefusalSummary(
+    async (count) => {
+      written.push(count);
+    },
+    () => Date.now(),
+    windowMs,
+  );
+  return { refusals, written };
+}
+
+describe('refusal summary', () => {
+  it('records the first refusal at once and the rest of its window as one count', () => {
+    const { refusals, written } = summary();
+    for (let i = 0; i < 50; i++) refusals.note('signature-invalid', 'https://gw.test/mcp');
+    expect(written).toEqual([
+      {
+        code: 'signature-invalid',
+        endpoint: 'https://gw.test/mcp',
+        refused: 1,
+        since: '2026-12-05T00:00:00.000Z',
+      },
+    ]);
+    vi.advanceTimersByTime(10_000);
+    expect(written.at(-1)).toMatchObject({ refused: 49, since: '2026-12-05T00:00:00.000Z' });
+    refusals.note('signature-invalid', 'https://gw.test/mcp');
+    expect(written.at(-1)).toMatchObject({ refused: 1, since: '2026-12-05T00:00:10.000Z' });
+    expect(written).toHaveLength(3);
+  });
+
+  it('keeps codes and endpoints apart', () => {
+    const { refusals, written } = summary();
+    refusals.note('expired', 'https://gw.test/mcp');
+    refusals.note('expired', 'https://gw.test/v1/chat/completions');
+    refusals.note('revoked', 'https://gw.test/mcp');
+    refusals.note('revoked', 'https://gw.test/mcp');
+    expect(written.map((w) => `${w.code} ${w.endpoint} ${w.refused}`)).toEqual([
+      'expired https://gw.test/mcp 1',
+      'expired https://gw.test/v1/chat/completions 1',
+      'revoked https://gw.test/mcp 1',
+    ]);
+    vi.advanceTimersByTime(10_000);
+    expect(written.at(-1)).toMatchObject({ code: 'revoked', refused: 1 });
+    expect(written).toHaveLength(4);
+  });
+
+  it('counts refusals past 256 distinct endpoints as "other"', () => {
+    const { refusals, written } = summary();
+    for (let i = 0; i < 300; i++) refusals.note('expired', `https://gw.test/v1/models/m${i}`);
+    expect(written).toHaveLength(257);
+    expect(written.at(-1)).toMatchObject({ endpoint: 'other', refused: 1 });
+    vi.advanceTimersByTime(10_000);
+    expect(written.at(-1)).toMatchObject({ endpoint: 'other', refused: 43 });
+  });
+
+  it('drops a failed write without throwing', async () => {
+    vi.useFakeTimers();
+    const refusals = new RefusalSummary(
+      () => Promise.reject(new Error('store down')),
+      () => Date.now(),
+    );
+    expect(() => refusals.note('expired', 'https://gw.test/mcp')).not.toThrow();
+    await vi.runAllTimersAsync();
+  });
+});
