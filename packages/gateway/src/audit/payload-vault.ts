@@ -4,7 +4,9 @@
 //
 // The digest is SHA-256 over a random 32-byte salt followed by the payload. The salt is stored only
 // inside the ciphertext, so once a key is shredded the digest cannot confirm a guessed payload.
-import { createHash, randomBytes } from 'node:crypto';
+// Each row names the key that sealed it (an HMAC of a fixed label under the key, not the key): a
+// payload of a shredded key reads as shredded even after the agent got a new key, never as corrupt.
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { ZtError } from '../errors.js';
 import { seal, unseal } from '../secrets/index.js';
@@ -27,7 +29,7 @@ export class PayloadVault {
   readonly #now: () => Date;
   readonly #changeToken: () => string;
   /** Keys for sealing, valid while the store's change token holds (a shred announces a change). */
-  readonly #sealingKeys = new Map<string, { token: string; key: Buffer }>();
+  readonly #sealingKeys = new Map<string, { token: string; key: Buffer; id: string }>();
 
   constructor(db: Kysely<Database>, masterKey: Buffer, now: () => Date, changeToken: () => string) {
     this.#db = db;
@@ -42,9 +44,9 @@ export class PayloadVault {
     const salt = randomBytes(SALT_BYTES);
     const plaintext = Buffer.concat([salt, payload]);
     const digest = DIGEST_PREFIX + createHash('sha256').update(plaintext).digest('hex');
-    const ciphertext = seal(agentKey, plaintext, payloadContext(agent, digest));
+    const ciphertext = seal(agentKey.key, plaintext, payloadContext(agent, digest));
     const created_at = this.#now().toISOString();
-    return { digest, row: { digest, agent, ciphertext, created_at } };
+    return { digest, row: { digest, agent, ciphertext, created_at, key_id: agentKey.id } };
   }
 
   /** Decrypts a payload by digest and checks it against the digest. */
@@ -56,6 +58,8 @@ export class PayloadVault {
       .executeTakeFirst();
     if (row === undefined) throw new ZtError('not-found', 'no payload with that digest');
     const agentKey = await this.#agentKey(row.agent, false);
+    if (row.key_id !== null && row.key_id !== keyId(agentKey))
+      throw new ZtError('payload-shredded', 'the payload was shredded');
     const plaintext = unseal(
       agentKey,
       Buffer.from(row.ciphertext),
@@ -80,15 +84,16 @@ export class PayloadVault {
     return result.numDeletedRows > 0n;
   }
 
-  async #sealingKey(agent: string): Promise<Buffer> {
+  async #sealingKey(agent: string): Promise<{ key: Buffer; id: string }> {
     const token = this.#changeToken();
     const cached = this.#sealingKeys.get(agent);
-    if (cached?.token === token) return cached.key;
+    if (cached?.token === token) return cached;
     const key = await this.#agentKey(agent, true);
     if (this.#sealingKeys.size >= KEY_CACHE_ENTRIES)
       this.#sealingKeys.delete(this.#sealingKeys.keys().next().value as string);
-    this.#sealingKeys.set(agent, { token, key });
-    return key;
+    const sealing = { token, key, id: keyId(key) };
+    this.#sealingKeys.set(agent, sealing);
+    return sealing;
   }
 
   async #agentKey(agent: string, create: boolean): Promise<Buffer> {
@@ -115,6 +120,14 @@ export class PayloadVault {
       .executeTakeFirst();
     return row === undefined ? undefined : Buffer.from(row.wrapped_key);
   }
+}
+
+/** Names an agent key without revealing it. */
+function keyId(key: Buffer): string {
+  return createHmac('sha256', key)
+    .update('zt4ai payload key id v1')
+    .digest('base64url')
+    .slice(0, 22);
 }
 
 function payloadContext(agent: string, digest: string): string {

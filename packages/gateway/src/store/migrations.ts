@@ -331,6 +331,13 @@ const remediation: Migration = {
   },
 };
 
+/** Which agent key sealed a payload: a payload of a shredded key then reads as shredded. */
+const payloadKeyId: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('audit_payloads').addColumn('key_id', 'text').execute();
+  },
+};
+
 /** All migrations for a driver, keyed by their ordered names. */
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   const binary: Binary = kind === 'sqlite' ? 'blob' : 'bytea';
@@ -344,6 +351,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
         '0005_llm_usage': llmUsage,
         '0006_remediation': remediation,
         '0007_operator_access': operatorAccess,
+        '0008_payload_key_id': payloadKeyId,
       }),
   };
 }

@@ -34,6 +34,8 @@ export interface AuditPayloadRow {
   agent: string;
   ciphertext: Uint8Array;
   created_at: string;
+  /** Names the agent key that sealed it (not the key itself); null for payloads sealed before 0008. */
+  key_id: string | null;
 }
 
 export interface AuditAgentKeyRow {

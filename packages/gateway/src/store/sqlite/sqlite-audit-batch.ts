@@ -31,7 +31,7 @@ interface Statements {
   readonly node: BetterSqlite3.Statement<[number, number], { hash: Uint8Array }>;
   readonly entry: BetterSqlite3.Statement<[number, string]>;
   readonly treeNode: BetterSqlite3.Statement<[number, number, Uint8Array]>;
-  readonly payload: BetterSqlite3.Statement<[string, string, Uint8Array, string]>;
+  readonly payload: BetterSqlite3.Statement<[string, string, Uint8Array, string, string | null]>;
   readonly head: BetterSqlite3.Statement<[number, Uint8Array, string, string]>;
   readonly checkpoint: BetterSqlite3.Statement<[number, string, string]>;
 }
@@ -43,7 +43,8 @@ function prepare(native: BetterSqlite3.Database): Statements {
     entry: native.prepare('insert into audit_entries (idx, entry) values (?, ?)'),
     treeNode: native.prepare('insert into audit_nodes (level, idx, hash) values (?, ?, ?)'),
     payload: native.prepare(
-      'insert into audit_payloads (digest, agent, ciphertext, created_at) values (?, ?, ?, ?)',
+      `insert into audit_payloads (digest, agent, ciphertext, created_at, key_id)
+       values (?, ?, ?, ?, ?)`,
     ),
     head: native.prepare(
       `insert into audit_head (id, size, root, checkpoint, updated_at) values (1, ?, ?, ?, ?)
@@ -65,7 +66,8 @@ function appendBatch<T>(s: Statements, plan: AuditBatchPlan<T>): T {
   const { rows, result } = plan.build(size, nodes);
   for (const e of rows.entries) s.entry.run(e.idx, e.entry);
   for (const n of rows.nodes) s.treeNode.run(n.level, n.idx, n.hash);
-  for (const p of rows.payloads) s.payload.run(p.digest, p.agent, p.ciphertext, p.created_at);
+  for (const p of rows.payloads)
+    s.payload.run(p.digest, p.agent, p.ciphertext, p.created_at, p.key_id);
   const head = rows.head;
   s.head.run(head.size, head.root, head.checkpoint, head.updated_at);
   if (rows.keepCheckpoint) s.checkpoint.run(head.size, head.checkpoint, head.updated_at);
