@@ -198,6 +198,8 @@ describe('malformed messages', () => {
   it('an HTTP method other than GET, POST and DELETE: 405', async () => {
     const answer = await send(modern('tools/list'), modernHeaders('tools/list'), 'PUT');
     expect(answer.status).toBe(405);
+    for (const method of ['HEAD', 'PATCH', 'OPTIONS'])
+      expect((await send(undefined, {}, method)).status).toBe(405);
   });
 });
 

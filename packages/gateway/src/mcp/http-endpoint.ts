@@ -43,7 +43,7 @@ export async function mountMcpEndpoint(
       return reply.send(edgeError(status));
     });
     scope.route({
-      method: ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS'],
+      method: ['GET', 'HEAD', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS'],
       url: MCP_PATH,
       handler: (request, reply) => serve(gateway, options.publicUrl, request, reply),
     });
