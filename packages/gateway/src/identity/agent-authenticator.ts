@@ -93,16 +93,11 @@ export class AgentAuthenticator {
         replayCache: this.#options.replayCache,
         isRevoked: (certificate) => isRevoked(certificate, snapshot),
       });
+      checkAgentState(verified, snapshot);
     } catch (error) {
       if (error instanceof VerifyError) this.#options.onRefused?.(error.code, credentials.url);
       if (error instanceof VerifyError && MISUSE_CODES.has(error.code))
         await this.#reportMisuse(credentials.certificate, error.code);
-      throw error;
-    }
-    try {
-      checkAgentState(verified, snapshot);
-    } catch (error) {
-      if (error instanceof VerifyError) this.#options.onRefused?.(error.code, credentials.url);
       throw error;
     }
     this.#vouched.set(verified, this.#options.now().getTime());
