@@ -121,6 +121,23 @@ describe('governance API: a fresh control plane', () => {
     expect(overview.body.perMinute).toHaveLength(60);
   });
 
+  it('lists a refused authentication among the denials, with its code', async () => {
+    const refused = await fetch(`${server.url}/api/identity/whoami`, {
+      headers: { authorization: 'AgentCert not-a-certificate', dpop: 'not-a-proof' },
+    });
+    expect(refused.status).toBe(401);
+    await expect
+      .poll(async () => {
+        const denials = (await call('GET', '/api/denials')).body.denials as Array<{
+          type: string;
+          decision?: string;
+          reasons?: string[];
+        }>;
+        return denials.find((d) => d.type === 'identity.authentication.refused');
+      })
+      .toMatchObject({ decision: 'deny', reasons: ['token-malformed'] });
+  });
+
   it('decides a policy test input without recording it', async () => {
     const before = await call('GET', '/api/audit/search?type=guard&limit=10');
     const decided = await call(

@@ -32,7 +32,7 @@ export function summarize(recorded: RecordedEvent): ActivityItem {
   for (const field of TEXT_FIELDS) if (typeof event[field] === 'string') item[field] = event[field];
   const decision = decisionOf(event);
   if (decision !== undefined) item.decision = decision;
-  const reasons = stringList(event.reasons);
+  const reasons = stringList(event.reasons) ?? codeReason(event);
   if (reasons !== undefined) item.reasons = reasons.slice(0, 5);
   const labels = stringList(event.labels);
   if (labels !== undefined) item.labels = labels.slice(0, 20);
@@ -65,8 +65,16 @@ export function isDenial(item: ActivityItem): boolean {
 
 function decisionOf(event: Record<string, unknown>): string | undefined {
   if (typeof event.decision === 'string') return event.decision;
+  if (event.type === 'identity.authentication.refused') return 'deny';
   if (event.type === 'identity.agent.status' && typeof event.to === 'string') return event.to;
   return undefined;
+}
+
+/** An event's stable code as its reason (a refused authentication: how many times). */
+function codeReason(event: Record<string, unknown>): string[] | undefined {
+  if (typeof event.code !== 'string') return undefined;
+  const times = typeof event.refused === 'number' && event.refused > 1 ? event.refused : undefined;
+  return [times === undefined ? event.code : `${event.code} (${times} times)`];
 }
 
 function stringList(value: unknown): string[] | undefined {
