@@ -347,6 +347,7 @@ function buildPeer(size, detection) {
     return {
       agent: request.agent.id,
       expected,
+      args: request.args,
       cedar: {
         request: {
           principal: { type: 'Agent', id: request.agent.id },
@@ -403,6 +404,42 @@ function policyOnlyBlock(setup, count, seq0) {
   return summarize(lat);
 }
 
+/**
+ * The peer in the surroundings of our timed decisions: between two calls the event loop turns and
+ * the audit log commits one decision entry (with its arguments as a payload), as our guard's
+ * record does. Only `evaluatePolicy` is timed; the audit work is outside the timed region for both.
+ */
+async function peerAmidAuditBlock(peer, count, seq0, audit) {
+  const lat = new Float64Array(count);
+  const recorded = [];
+  for (let k = 0; k < count; k++) {
+    const call = peer.contexts[(seq0 + k) % peer.contexts.length];
+    const s = performance.now();
+    const result = peer.engine.evaluatePolicy(call.agent, call.context);
+    lat[k] = (performance.now() - s) * 1000;
+    if ((result.allowed ? 'allow' : 'deny') !== call.expected)
+      throw new Error('peer: a decision differs from ours');
+    recorded.push(
+      audit.append(
+        {
+          type: 'guard.decision',
+          agent: call.agent,
+          action: 'tools/call',
+          tool: call.context.tool,
+          decision: result.allowed ? 'allow' : 'deny',
+          reasons: [],
+          policyIds: [],
+          severity: '',
+        },
+        { payloads: { args: JSON.stringify(call.args) }, handOver: true },
+      ),
+    );
+    await yieldToLoop();
+  }
+  await Promise.all(recorded);
+  return summarize(lat);
+}
+
 function peerBlock(peer, count, seq0) {
   const lat = new Float64Array(count);
   let mismatches = 0;
@@ -448,7 +485,7 @@ async function main() {
       const setup = await buildGuard(size, plane, shell);
       setup.active = spread(setup.agents, ACTIVE);
       setup.peer = buildPeer(size, setup.detection);
-      setup.rounds = { cached: [], unique: [], peer: [], policy: [] };
+      setup.rounds = { cached: [], unique: [], peer: [], peerAmid: [], policy: [] };
       setups.push(setup);
       log(
         `${fmtInt(size)} policies: ${setup.baseline} baseline + ${fmtInt(setup.generated)} generated for ${fmtInt(setup.agents)} agents; parse ${setup.parseS.toFixed(2)} s, PolicySet.load ${setup.loadS.toFixed(2)} s`,
@@ -467,13 +504,17 @@ async function main() {
         const unique = await timedBlock(setup, setup.active, N, 1_000_000 + r * N, true);
         peerBlock(setup.peer, Math.min(PEER_N, 500), 0);
         const peer = peerBlock(setup.peer, PEER_N, r * PEER_N);
+        await peerAmidAuditBlock(setup.peer, Math.min(PEER_N, 500), 0, plane.audit);
+        setup.rounds.peerAmid.push(
+          await peerAmidAuditBlock(setup.peer, PEER_N, r * PEER_N, plane.audit),
+        );
         policyOnlyBlock(setup, Math.min(PEER_N, 500), 0);
         setup.rounds.policy.push(policyOnlyBlock(setup, PEER_N, r * PEER_N));
         setup.rounds.cached.push(cached);
         setup.rounds.unique.push(unique);
         setup.rounds.peer.push(peer);
         log(
-          `round ${r + 1}, ${String(setup.size).padStart(5)} policies: p50 ${fmtUs(cached.wall.p50)} µs, p99 ${fmtUs(cached.wall.p99)} µs; unique SQL p50 ${fmtUs(unique.wall.p50)} µs; peer p50 ${fmtUs(peer.p50)} µs (load ${loadavg()[0].toFixed(2)})`,
+          `round ${r + 1}, ${String(setup.size).padStart(5)} policies: p50 ${fmtUs(cached.wall.p50)} µs, p99 ${fmtUs(cached.wall.p99)} µs; unique SQL p50 ${fmtUs(unique.wall.p50)} µs; peer p50 ${fmtUs(peer.p50)} µs, amid audit commits ${fmtUs(setup.rounds.peerAmid.at(-1).p50)} µs (load ${loadavg()[0].toFixed(2)})`,
         );
       }
     }
@@ -511,6 +552,8 @@ async function main() {
       policyP50: med(s.rounds.policy, (x) => x.p50),
       policyP99: med(s.rounds.policy, (x) => x.p99),
       peerP99: med(s.rounds.peer, (x) => x.p99),
+      peerAmidP50: med(s.rounds.peerAmid, (x) => x.p50),
+      peerAmidP99: med(s.rounds.peerAmid, (x) => x.p99),
       peerPerS: med(s.rounds.peer, (x) => x.perS),
       roundP50s: s.rounds.cached.map((x) => fmtUs(x.wall.p50)).join(', '),
       sweep: s.sweep,
@@ -537,6 +580,15 @@ async function main() {
       );
     }
     out.push('');
+    out.push(
+      'Peer amid audit commits (between two calls the loop turns and one decision entry commits, as around our decisions), p50 / p99 µs and zt4ai ÷ it: ' +
+        rows
+          .map(
+            (r) =>
+              `${r.size}: ${fmtUs(r.peerAmidP50)} / ${fmtUs(r.peerAmidP99)} (${(r.p50 / r.peerAmidP50).toFixed(2)}×)`,
+          )
+          .join('; '),
+    );
     out.push(
       'Round p50s µs (wall, cached SQL): ' +
         rows.map((r) => `${r.size}: ${r.roundP50s}`).join('; '),
