@@ -55,13 +55,16 @@ describe('refusal summary', () => {
     expect(written).toHaveLength(4);
   });
 
-  it('counts refusals past 256 distinct endpoints as "other"', () => {
+  it('counts refusals past 256 open windows as "other", until those windows end', () => {
     const { refusals, written } = summary();
     for (let i = 0; i < 300; i++) refusals.note('expired', `https://gw.test/v1/models/m${i}`);
     expect(written).toHaveLength(257);
     expect(written.at(-1)).toMatchObject({ endpoint: 'other', refused: 1 });
     vi.advanceTimersByTime(10_000);
     expect(written.at(-1)).toMatchObject({ endpoint: 'other', refused: 43 });
+    // Ended windows are forgotten: a new endpoint is named again.
+    refusals.note('expired', 'https://gw.test/mcp');
+    expect(written.at(-1)).toMatchObject({ endpoint: 'https://gw.test/mcp', refused: 1 });
   });
 
   it('drops a failed write without throwing', async () => {

@@ -2,7 +2,8 @@
 // refusal of a window is recorded at once and the rest of that window as one entry with their
 // count when it ends. A flood of bad credentials thus costs the log a bounded number of entries
 // (codes × endpoints per window: the endpoint is the URL the gateway built for the proof, and past
-// MAX_KEYS distinct ones the rest count as "other"), while a single refusal still shows up at once.
+// MAX_KEYS open windows further ones count as "other"), while a single refusal still shows up at
+// once.
 
 export interface RefusalCount {
   readonly code: string;
@@ -19,16 +20,17 @@ interface Window {
   readonly endpoint: string;
   readonly startedAt: number;
   unreported: number;
-  timer: NodeJS.Timeout | undefined;
 }
 
 const WINDOW_MS = 10_000;
+/** Windows open at once; past it, refusals of further endpoints count under "other". */
 const MAX_KEYS = 256;
 
 export class RefusalSummary {
   readonly #record: (count: RefusalCount) => Promise<void>;
   readonly #now: () => number;
   readonly #windowMs: number;
+  /** The windows of the last `windowMs`; each is closed (and forgotten) by its own timer. */
   readonly #windows = new Map<string, Window>();
 
   constructor(
@@ -43,36 +45,31 @@ export class RefusalSummary {
 
   /** Notes one refusal; never throws, and recording failures are dropped. */
   note(code: string, url: string): void {
-    let endpoint = url;
-    let key = `${code} ${endpoint}`;
-    if (!this.#windows.has(key) && this.#windows.size >= MAX_KEYS) {
-      endpoint = 'other';
-      key = `${code} ${endpoint}`;
-    }
-    const now = this.#now();
+    const full = !this.#windows.has(`${code} ${url}`) && this.#windows.size >= MAX_KEYS;
+    const endpoint = full ? 'other' : url;
+    const key = `${code} ${endpoint}`;
     const open = this.#windows.get(key);
-    if (open !== undefined && now - open.startedAt < this.#windowMs) {
+    if (open !== undefined) {
       open.unreported += 1;
-      open.timer ??= setTimeout(() => this.#close(key, open), this.#windowMs).unref();
       return;
     }
-    if (open !== undefined) this.#close(key, open);
-    this.#windows.set(key, { code, endpoint, startedAt: now, unreported: 0, timer: undefined });
-    this.#write({ code, endpoint, refused: 1, since: new Date(now).toISOString() });
+    const startedAt = this.#now();
+    this.#windows.set(key, { code, endpoint, startedAt, unreported: 0 });
+    setTimeout(() => this.#close(key), this.#windowMs).unref();
+    this.#write({ code, endpoint, refused: 1, since: new Date(startedAt).toISOString() });
   }
 
-  #close(key: string, window: Window): void {
-    clearTimeout(window.timer);
-    window.timer = undefined;
-    if (this.#windows.get(key) === window) this.#windows.delete(key);
-    if (window.unreported === 0) return;
+  /** Ends a window: what it has not reported yet becomes one entry. */
+  #close(key: string): void {
+    const window = this.#windows.get(key);
+    this.#windows.delete(key);
+    if (window === undefined || window.unreported === 0) return;
     this.#write({
       code: window.code,
       endpoint: window.endpoint,
       refused: window.unreported,
       since: new Date(window.startedAt).toISOString(),
     });
-    window.unreported = 0;
   }
 
   #write(count: RefusalCount): void {
