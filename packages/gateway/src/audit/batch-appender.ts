@@ -127,9 +127,12 @@ export class BatchAppender {
 
   async #commit(batch: Ready[]): Promise<void> {
     try {
+      // The peaks of the tree this process last committed, when no other process appended since.
+      const cached = (size: number): readonly Uint8Array[] | undefined =>
+        this.#tree?.size === size ? this.#tree.peaks() : undefined;
       const { first, tree, keptAt } = await this.#store.appendAuditBatch({
-        needs: (size) => (this.#tree?.size === size ? [] : peakCoordinates(size)),
-        build: (size, peaks) => this.#integrate(size, peaks, batch),
+        needs: (size) => (cached(size) === undefined ? peakCoordinates(size) : []),
+        build: (size, stored) => this.#integrate(size, cached(size) ?? stored, batch),
       });
       this.#tree = tree;
       if (keptAt !== undefined) this.#lastHistoryAt = keptAt;
@@ -141,7 +144,7 @@ export class BatchAppender {
     }
   }
 
-  /** The rows of `batch` on top of a log of `size` entries whose peaks are `peaks` (or cached). */
+  /** The rows of `batch` on top of a log of `size` entries whose peaks are `peaks`. */
   #integrate(
     size: number,
     peaks: readonly Uint8Array[],
@@ -150,11 +153,7 @@ export class BatchAppender {
     rows: AuditBatchRows;
     result: { first: number; tree: CompactRange; keptAt: number | undefined };
   } {
-    const cached = this.#tree;
-    const tree = CompactRange.fromPeaks(
-      size,
-      cached !== undefined && cached.size === size ? cached.peaks() : [...peaks],
-    );
+    const tree = CompactRange.fromPeaks(size, [...peaks]);
     const entries: AuditEntryRow[] = [];
     const nodes: AuditNodeRow[] = [];
     for (const pending of batch) {
