@@ -83,11 +83,9 @@ export class Containment {
       return undefined;
     }
     for (const f of fresh) this.#markRun(id, f.rule.id);
-    const wanted = new Set(fresh.flatMap((f) => f.rule.then));
-    const rules = fresh.map((f) => f.rule.id);
-    const reason = fresh.map((f) => `${f.rule.id}: ${f.detail}`).join('; ');
-    const actor = `remediation:${rules.join('+')}`;
-    const { done, failed } = await this.#stop(wanted, agent, id, actor, reason, lines);
+    const plan = planOf(fresh);
+    const { wanted, rules, reason } = plan;
+    const { done, failed } = await this.#stop(plan, agent, id, lines);
     const evidence = [...new Set(fresh.flatMap((f) => f.evidence))].sort((a, b) => a - b);
     const snapshot = wanted.has('snapshot');
     const index = await this.#deps.audit.append({
@@ -115,18 +113,16 @@ export class Containment {
     return outcome;
   }
 
-  /** The stopping actions `wanted`, together; each outcome is also a line of `lines`. */
+  /** The stopping actions the plan wants, together; each outcome is also a line of `lines`. */
   async #stop(
-    wanted: ReadonlySet<ContainmentAction>,
+    plan: Plan,
     agent: string,
     incident: string | undefined,
-    actor: string,
-    reason: string,
     lines: TimelineLine[],
   ): Promise<{ done: ContainmentAction[]; failed: ContainmentAction[] }> {
-    const stopping = STOPPING.filter((a) => wanted.has(a));
+    const stopping = STOPPING.filter((a) => plan.wanted.has(a));
     const results = await Promise.allSettled(
-      stopping.map((action) => this.#run(action, agent, incident, actor, reason)),
+      stopping.map((action) => this.#run(action, agent, incident, plan.actor, plan.reason)),
     );
     const done: ContainmentAction[] = [];
     const failed: ContainmentAction[] = [];
@@ -151,25 +147,16 @@ export class Containment {
     firings: readonly Firing[],
     error: unknown,
   ): Promise<void> {
-    const wanted = new Set(firings.flatMap((f) => f.rule.then));
-    const rules = firings.map((f) => f.rule.id);
-    const reason = firings.map((f) => `${f.rule.id}: ${f.detail}`).join('; ');
-    const { done, failed } = await this.#stop(
-      wanted,
-      agent,
-      undefined,
-      `remediation:${rules.join('+')}`,
-      reason,
-      [],
-    );
+    const plan = planOf(firings);
+    const { done, failed } = await this.#stop(plan, agent, undefined, []);
     await this.#deps.audit
       .append({
         type: 'remediation.contained',
         agent,
         incident: null,
         incidentError: describe(error),
-        rules,
-        detail: reason,
+        rules: plan.rules,
+        detail: plan.reason,
         actions: done,
         failed,
       })
@@ -246,6 +233,24 @@ export class Containment {
     if (this.#lastRun.size >= 10_000) this.#lastRun.clear();
     this.#lastRun.set(`${incident} ${rule}`, this.#deps.now());
   }
+}
+
+/** What the rules that fired want done, and in whose name. */
+interface Plan {
+  readonly wanted: ReadonlySet<ContainmentAction>;
+  readonly rules: readonly string[];
+  readonly reason: string;
+  readonly actor: string;
+}
+
+function planOf(firings: readonly Firing[]): Plan {
+  const rules = firings.map((f) => f.rule.id);
+  return {
+    wanted: new Set(firings.flatMap((f) => f.rule.then)),
+    rules,
+    reason: firings.map((f) => `${f.rule.id}: ${f.detail}`).join('; '),
+    actor: `remediation:${rules.join('+')}`,
+  };
 }
 
 function describe(error: unknown): string {
