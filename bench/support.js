@@ -44,13 +44,16 @@ export function cpuSeconds(start) {
   return (user + system) / 1e6;
 }
 
-/** CPU time (user + system) another process has used so far, in seconds (Linux /proc). */
-export function processCpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
-}
 /** USER_HZ: /proc reports CPU time in ticks of 1/100 s on every Linux platform Node runs on. */
 const CLOCK_TICKS_PER_S = 100;
+
+/** CPU time (user + system) another process has used so far, in seconds (Linux /proc). */
+export function processCpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may itself contain ") ": the fields after it start at the last one.
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+}
 
 /** Cores, CPU model, Node version, date and 1-minute load average. */
 export function machine() {

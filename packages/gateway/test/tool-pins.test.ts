@@ -576,13 +576,19 @@ for (const driver of DRIVERS) {
     });
 
     describe('cost of an unchanged review', () => {
-      it('reads the store at most once, and not at all while nothing changed', async () => {
+      const tools = [READ_FILE, WRITE_FILE];
+      /** A world where both tools were reviewed and approved, the change notification settled. */
+      async function approvedWorld(): Promise<World> {
         const w = await world(driver);
-        const tools = [READ_FILE, WRITE_FILE];
         await w.pins.review(tools);
         for (const tool of await w.pins.list()) await w.pins.approve(tool.tool, tool.digest, ADMIN);
         // Let our own change notification come back (PostgreSQL LISTEN/NOTIFY is asynchronous).
         await new Promise((resolve) => setTimeout(resolve, 200));
+        return w;
+      }
+
+      it('reads the store at most once, and not at all while nothing changed', async () => {
+        const w = await approvedWorld();
         const perReview: number[] = [];
         for (let i = 0; i < 10; i += 1) {
           const before = w.queries();
@@ -595,11 +601,7 @@ for (const driver of DRIVERS) {
       });
 
       it('reads the store once when its cache ages out, then caches again', async () => {
-        const w = await world(driver);
-        const tools = [READ_FILE, WRITE_FILE];
-        await w.pins.review(tools);
-        for (const tool of await w.pins.list()) await w.pins.approve(tool.tool, tool.digest, ADMIN);
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        const w = await approvedWorld();
         await w.pins.review(tools);
         const realNow = Date.now();
         const clock = vi.spyOn(Date, 'now');
