@@ -383,7 +383,7 @@ function buildPeer(size, detection) {
       },
     };
   });
-  return { engine, contexts };
+  return { engine, contexts, toolMap, detection };
 }
 
 /**
@@ -407,15 +407,18 @@ function policyOnlyBlock(setup, count, seq0) {
 /**
  * The peer in the surroundings of our timed decisions: between two calls the event loop turns and
  * the audit log commits one decision entry (with its arguments as a payload), as our guard's
- * record does. Only `evaluatePolicy` is timed; the audit work is outside the timed region for both.
+ * record does. The audit work is outside the timed region for both. Timed: `evaluatePolicy`, and
+ * with `detect` also the facts it needs, computed by our detectors as in the guard (the work our
+ * full decision does and the peer's engine has no part for).
  */
-async function peerAmidAuditBlock(peer, count, seq0, audit) {
+async function peerAmidAuditBlock(peer, count, seq0, audit, detect = false) {
   const lat = new Float64Array(count);
   const recorded = [];
   for (let k = 0; k < count; k++) {
     const call = peer.contexts[(seq0 + k) % peer.contexts.length];
     const s = performance.now();
-    const result = peer.engine.evaluatePolicy(call.agent, call.context);
+    const context = detect ? withFreshFacts(peer, call) : call.context;
+    const result = peer.engine.evaluatePolicy(call.agent, context);
     lat[k] = (performance.now() - s) * 1000;
     if ((result.allowed ? 'allow' : 'deny') !== call.expected)
       throw new Error('peer: a decision differs from ours');
@@ -438,6 +441,13 @@ async function peerAmidAuditBlock(peer, count, seq0, audit) {
   }
   await Promise.all(recorded);
   return summarize(lat);
+}
+
+/** The peer's context of `call`, its facts computed now by our detectors. */
+function withFreshFacts(peer, call) {
+  const tool = peer.toolMap.get(call.context.tool);
+  const facts = detectCallFacts(tool, call.context.tool, call.args, undefined, peer.detection);
+  return { ...call.context, facts };
 }
 
 function peerBlock(peer, count, seq0) {
@@ -485,7 +495,14 @@ async function main() {
       const setup = await buildGuard(size, plane, shell);
       setup.active = spread(setup.agents, ACTIVE);
       setup.peer = buildPeer(size, setup.detection);
-      setup.rounds = { cached: [], unique: [], peer: [], peerAmid: [], policy: [] };
+      setup.rounds = {
+        cached: [],
+        unique: [],
+        peer: [],
+        peerAmid: [],
+        peerDetectAmid: [],
+        policy: [],
+      };
       setups.push(setup);
       log(
         `${fmtInt(size)} policies: ${setup.baseline} baseline + ${fmtInt(setup.generated)} generated for ${fmtInt(setup.agents)} agents; parse ${setup.parseS.toFixed(2)} s, PolicySet.load ${setup.loadS.toFixed(2)} s`,
@@ -508,13 +525,17 @@ async function main() {
         setup.rounds.peerAmid.push(
           await peerAmidAuditBlock(setup.peer, PEER_N, r * PEER_N, plane.audit),
         );
+        await peerAmidAuditBlock(setup.peer, Math.min(PEER_N, 500), 0, plane.audit, true);
+        setup.rounds.peerDetectAmid.push(
+          await peerAmidAuditBlock(setup.peer, PEER_N, r * PEER_N, plane.audit, true),
+        );
         policyOnlyBlock(setup, Math.min(PEER_N, 500), 0);
         setup.rounds.policy.push(policyOnlyBlock(setup, PEER_N, r * PEER_N));
         setup.rounds.cached.push(cached);
         setup.rounds.unique.push(unique);
         setup.rounds.peer.push(peer);
         log(
-          `round ${r + 1}, ${String(setup.size).padStart(5)} policies: p50 ${fmtUs(cached.wall.p50)} µs, p99 ${fmtUs(cached.wall.p99)} µs; unique SQL p50 ${fmtUs(unique.wall.p50)} µs; peer p50 ${fmtUs(peer.p50)} µs, amid audit commits ${fmtUs(setup.rounds.peerAmid.at(-1).p50)} µs (load ${loadavg()[0].toFixed(2)})`,
+          `round ${r + 1}, ${String(setup.size).padStart(5)} policies: p50 ${fmtUs(cached.wall.p50)} µs, p99 ${fmtUs(cached.wall.p99)} µs; unique SQL p50 ${fmtUs(unique.wall.p50)} µs; peer p50 ${fmtUs(peer.p50)} µs, amid audit commits ${fmtUs(setup.rounds.peerAmid.at(-1).p50)} µs, with our detectors ${fmtUs(setup.rounds.peerDetectAmid.at(-1).p50)} µs (load ${loadavg()[0].toFixed(2)})`,
         );
       }
     }
@@ -554,6 +575,8 @@ async function main() {
       peerP99: med(s.rounds.peer, (x) => x.p99),
       peerAmidP50: med(s.rounds.peerAmid, (x) => x.p50),
       peerAmidP99: med(s.rounds.peerAmid, (x) => x.p99),
+      peerDetectAmidP50: med(s.rounds.peerDetectAmid, (x) => x.p50),
+      peerDetectAmidP99: med(s.rounds.peerDetectAmid, (x) => x.p99),
       peerPerS: med(s.rounds.peer, (x) => x.perS),
       roundP50s: s.rounds.cached.map((x) => fmtUs(x.wall.p50)).join(', '),
       sweep: s.sweep,
@@ -586,6 +609,15 @@ async function main() {
           .map(
             (r) =>
               `${r.size}: ${fmtUs(r.peerAmidP50)} / ${fmtUs(r.peerAmidP99)} (${(r.p50 / r.peerAmidP50).toFixed(2)}×)`,
+          )
+          .join('; '),
+    );
+    out.push(
+      'Peer with our detectors amid audit commits (the facts its rules read computed by our detectors inside the timed region, as in our decision), p50 / p99 µs and zt4ai ÷ it: ' +
+        rows
+          .map(
+            (r) =>
+              `${r.size}: ${fmtUs(r.peerDetectAmidP50)} / ${fmtUs(r.peerDetectAmidP99)} (${(r.p50 / r.peerDetectAmidP50).toFixed(2)}×)`,
           )
           .join('; '),
     );

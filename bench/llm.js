@@ -13,17 +13,21 @@
 // decision and the prompt (awaited before anything is sent), forwarding, and relaying.
 // The last line of stdout is one JSON object.
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync, sign as signBytes, verify as verifyBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import BetterSqlite3 from 'better-sqlite3';
+import Fastify from 'fastify';
 import { pino } from 'pino';
 import { AgentIdentity } from '../packages/sdk/dist/index.js';
 import { buildHttpServer } from '../packages/gateway/dist/api/index.js';
 import { loadConfig } from '../packages/gateway/dist/index.js';
 import { registerLlmRoutes } from '../packages/gateway/dist/llm/index.js';
+import { sendUpstream } from '../packages/gateway/dist/llm/upstream-client.js';
 import { openControlPlane, openLlmGateway } from '../packages/gateway/dist/server.js';
 import {
   fmtInt,
@@ -141,6 +145,36 @@ async function startGateway(dataDir, providerOrigin, cleanups) {
   return { url, plane, gateway };
 }
 
+/**
+ * The floor of any gateway on this stack: a Fastify route that relays the body to the provider with
+ * the gateway's own upstream client and pipes the answer back, checking and recording nothing.
+ */
+async function startBareRelay(providerOrigin, cleanups) {
+  const app = Fastify({ logger: false });
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, raw, done) =>
+    done(null, raw),
+  );
+  const target = new URL(`${providerOrigin}/v1/chat/completions`);
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const answer = await sendUpstream({
+      url: target,
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' },
+      body: request.body,
+      timeoutMs: 60_000,
+    });
+    if (!answer.ok) throw new Error(`relay: ${answer.failure}`);
+    reply.code(answer.status).header('content-type', answer.headers['content-type']);
+    return reply.send(answer.body);
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  cleanups.unshift(async () => {
+    const closing = app.close();
+    app.server.closeAllConnections();
+    await closing;
+  });
+  return `http://127.0.0.1:${app.server.address().port}/v1/chat/completions`;
+}
+
 async function registerAgent(plane, url) {
   const model = { provider: 'openai', name: 'gpt-4o', version: '2024-08-06' };
   const prompt = { template: SYSTEM, tools: [], params: {} };
@@ -163,6 +197,36 @@ async function registerAgent(plane, url) {
     prompt,
     ttlSeconds: 3600,
   });
+}
+
+/**
+ * Parts no gateway that checks a proof and keeps a write-ahead audit log can skip, timed alone:
+ * one Ed25519 signature check (node:crypto, the cheapest there is) and one durable SQLite commit
+ * of a single small row (WAL, synchronous=FULL, as the store) in the data dir.
+ */
+function requiredParts(dataDir, count) {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const message = Buffer.alloc(400, 7);
+  const signature = signBytes(null, message, privateKey);
+  const verifyMs = new Float64Array(count);
+  for (let k = 0; k < count; k++) {
+    const start = performance.now();
+    if (!verifyBytes(null, message, publicKey, signature)) throw new Error('verify failed');
+    verifyMs[k] = performance.now() - start;
+  }
+  const db = new BetterSqlite3(join(dataDir, 'floor.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('create table t (id integer primary key, v text not null)');
+  const insert = db.prepare('insert into t (v) values (?)');
+  const commitMs = new Float64Array(count);
+  for (let k = 0; k < count; k++) {
+    const start = performance.now();
+    db.transaction(() => insert.run('x'.repeat(300))).immediate();
+    commitMs[k] = performance.now() - start;
+  }
+  db.close();
+  return { verify: summarize(verifyMs), commit: summarize(commitMs) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,28 +315,42 @@ async function main() {
     const agent = await registerAgent(plane, url);
     const direct = `${provider.origin}/v1/chat/completions`;
     const through = `${url}/v1/chat/completions`;
+    const bare = await startBareRelay(provider.origin, cleanups);
     const send = fetch;
     const agentSend = agent.fetch;
 
     log(`warming up (${WARMUP} calls per path and kind)`);
     for (const call of [wholeCall, streamedCall]) {
       await block(call, send, direct, WARMUP);
+      await block(call, send, bare, WARMUP);
       await block(call, agentSend, through, WARMUP);
     }
 
-    const rounds = { direct: [], gateway: [], directTtft: [], gatewayTtft: [], timings: [] };
+    const rounds = {
+      direct: [],
+      bare: [],
+      gateway: [],
+      directTtft: [],
+      bareTtft: [],
+      gatewayTtft: [],
+      timings: [],
+    };
     for (let r = 0; r < ROUNDS; r++) {
       const d = await block(wholeCall, send, direct, N);
+      const b = await block(wholeCall, send, bare, N);
       const g = await block(wholeCall, agentSend, through, N);
       const dt = await block(streamedCall, send, direct, N);
+      const bt = await block(streamedCall, send, bare, N);
       const gt = await block(streamedCall, agentSend, through, N);
       rounds.direct.push(d.summary);
+      rounds.bare.push(b.summary);
       rounds.gateway.push(g.summary);
       rounds.directTtft.push(dt.summary);
+      rounds.bareTtft.push(bt.summary);
       rounds.gatewayTtft.push(gt.summary);
       rounds.timings.push(...g.timings);
       log(
-        `round ${r + 1}: whole p50 direct ${d.summary.p50.toFixed(3)} ms, gateway ${g.summary.p50.toFixed(3)} ms; TTFT p50 direct ${dt.summary.p50.toFixed(3)} ms, gateway ${gt.summary.p50.toFixed(3)} ms (load ${loadavg()[0].toFixed(2)})`,
+        `round ${r + 1}: whole p50 direct ${d.summary.p50.toFixed(3)} ms, bare relay ${b.summary.p50.toFixed(3)} ms, gateway ${g.summary.p50.toFixed(3)} ms; TTFT p50 direct ${dt.summary.p50.toFixed(3)} ms, bare relay ${bt.summary.p50.toFixed(3)} ms, gateway ${gt.summary.p50.toFixed(3)} ms (load ${loadavg()[0].toFixed(2)})`,
       );
     }
     await gateway.drain();
@@ -286,6 +364,7 @@ async function main() {
       proofMs[k] = performance.now() - start;
     }
     const proof = summarize(proofMs);
+    const parts = requiredParts(dataDir, N);
 
     const med = (list, pick) => median(list.map(pick));
     const row = (list) => ({ p50: med(list, (s) => s.p50), p99: med(list, (s) => s.p99) });
@@ -293,6 +372,8 @@ async function main() {
     const gateway50 = row(rounds.gateway);
     const directTtft = row(rounds.directTtft);
     const gatewayTtft = row(rounds.gatewayTtft);
+    const bare50 = row(rounds.bare);
+    const bareTtft = row(rounds.bareTtft);
     const added = gateway50.p50 - direct50.p50;
     const addedTtft = gatewayTtft.p50 - directTtft.p50;
     const part = (name) => summarize(rounds.timings.map((t) => t[name] ?? 0));
@@ -319,12 +400,20 @@ async function main() {
     out.push(
       `| time to first token, p50 / p99 ms | ${directTtft.p50.toFixed(3)} / ${directTtft.p99.toFixed(3)} | ${gatewayTtft.p50.toFixed(3)} / ${gatewayTtft.p99.toFixed(3)} | ${addedTtft.toFixed(3)} | <= ${TARGET_MS} ms: ${verdict(addedTtft <= TARGET_MS)} |`,
     );
+    out.push(
+      `| bare relay (floor of the hop), p50 ms: whole / TTFT | ${bare50.p50.toFixed(3)} / ${bareTtft.p50.toFixed(3)} | | ${(bare50.p50 - direct50.p50).toFixed(3)} / ${(bareTtft.p50 - directTtft.p50).toFixed(3)} | |`,
+    );
     out.push('');
     out.push(
       `Inside the gateway (Server-Timing of whole calls, p50 / p99 ms): ${inside.p50.toFixed(3)} / ${inside.p99.toFixed(3)} from the parsed request to the answer's headers; of it admission ${admit.p50.toFixed(3)} / ${admit.p99.toFixed(3)} (guard decision ${decide.p50.toFixed(3)} / ${decide.p99.toFixed(3)}, durable audit records ${record.p50.toFixed(3)} / ${record.p99.toFixed(3)}) and the provider until its answer ${upstream.p50.toFixed(3)} / ${upstream.p99.toFixed(3)}.`,
     );
     out.push(
       `The agent's SDK signs a proof for each request: ${proof.p50.toFixed(3)} / ${proof.p99.toFixed(3)} ms p50 / p99 (measured alone), part of the added time.`,
+    );
+    const floor =
+      bare50.p50 - direct50.p50 + proof.p50 + parts.verify.p50 + parts.commit.p50 + decide.p50;
+    out.push(
+      `Floor of the required parts, p50 ms: the bare hop ${(bare50.p50 - direct50.p50).toFixed(3)} + the SDK's proof ${proof.p50.toFixed(3)} + one Ed25519 check ${parts.verify.p50.toFixed(3)} + one durable one-row commit ${parts.commit.p50.toFixed(3)} + the guard decision ${decide.p50.toFixed(3)} = ${floor.toFixed(3)} ms, before any parsing, payload sealing or relaying.`,
     );
     out.push(
       `audit log size at the end: ${fmtInt(entries)} entries (decision, request and response of every call)`,
