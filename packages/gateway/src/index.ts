@@ -6,4 +6,4 @@ export type { Config } from './config/index.js';
 export { ZtError } from './errors.js';
 export type { ZtErrorCode } from './errors.js';
 export { openControlPlane } from './server.js';
-export type { ControlPlane, OpenOptions } from './server.js';
+export type { ControlPlane, GuardInForce, OpenOptions } from './server.js';

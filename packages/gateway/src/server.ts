@@ -8,6 +8,7 @@ import type { DetectionSettings, Guard, ToolConfig } from './guard/index.js';
 import { IdentityService } from './identity/index.js';
 import type { LlmGateway } from './llm/index.js';
 import type { McpGateway, PinReviewer } from './mcp/index.js';
+import type { RatchetOutcome } from './policy/bundle-ratchet.js';
 import type { LoadedPolicies } from './policy/load-policies.js';
 import { newSymmetricKeyText, parseSymmetricKey, readOrCreateSecret } from './secrets/index.js';
 import { Remediation } from './remediation/index.js';
@@ -30,9 +31,16 @@ export interface ControlPlane {
    * The guard, built on first use (it loads the policy set and the parsers): the policies in force
    * and the pipeline every enforcement point calls. Loading is recorded in the audit log.
    */
-  guard(): Promise<{ guard: Guard; policies: LoadedPolicies }>;
+  guard(): Promise<GuardInForce>;
   /** Flushes the audit log and closes the store. Safe to call twice. */
   close(): Promise<void>;
+}
+
+export interface GuardInForce {
+  readonly guard: Guard;
+  readonly policies: LoadedPolicies;
+  /** How a signed bundle relates to the one in force before (undefined: baseline or unsigned). */
+  readonly bundleChange: RatchetOutcome | undefined;
 }
 
 export interface OpenOptions {
@@ -40,6 +48,11 @@ export interface OpenOptions {
   readonly now?: () => Date;
   /** Development mode: accept a policy bundle without a valid signature (loudly logged). */
   readonly allowUnsignedPolicies?: boolean;
+  /**
+   * Accept a signed bundle older than the one in force, of another name, or reusing its version
+   * with other contents (policy/bundle-ratchet.ts); it becomes the bundle in force.
+   */
+  readonly allowPolicyRollback?: boolean;
 }
 
 export async function openControlPlane(
@@ -100,7 +113,7 @@ export async function openControlPlane(
     config: config.remediation,
     ...(options.now === undefined ? {} : { now: options.now }),
   });
-  let guard: Promise<{ guard: Guard; policies: LoadedPolicies }> | undefined;
+  let guard: Promise<GuardInForce> | undefined;
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -110,16 +123,12 @@ export async function openControlPlane(
     grants,
     remediation,
     guard: () =>
-      (guard ??= buildGuard(
-        config,
-        audit,
-        identity,
-        grants,
-        options.allowUnsignedPolicies === true,
-      ).catch((error: unknown) => {
-        guard = undefined;
-        throw error;
-      })),
+      (guard ??= buildGuard(config, { store, audit, identity, grants }, options).catch(
+        (error: unknown) => {
+          guard = undefined;
+          throw error;
+        },
+      )),
     close: () =>
       (closing ??= (async () => {
         try {
@@ -142,11 +151,10 @@ function openStore(config: Config): Promise<Store> {
 /** Loads the policies in force, records that in the audit log, and builds the guard over them. */
 async function buildGuard(
   config: Config,
-  audit: AuditLog,
-  identity: IdentityService,
-  grants: GrantService,
-  allowUnsigned: boolean,
-): Promise<{ guard: Guard; policies: LoadedPolicies }> {
+  parts: { store: Store; audit: AuditLog; identity: IdentityService; grants: GrantService },
+  options: OpenOptions,
+): Promise<GuardInForce> {
+  const { audit, identity, grants } = parts;
   const [{ loadPolicies, readTrustedKeys }, { Guard }, { systemLookup }] = await Promise.all([
     import('./policy/load-policies.js'),
     import('./guard/index.js'),
@@ -155,14 +163,18 @@ async function buildGuard(
   const policies = await loadPolicies({
     bundleDir: config.policy.bundle,
     trustedKeys: readTrustedKeys(config.policy.trustedKeys),
-    allowUnsigned,
+    allowUnsigned: options.allowUnsignedPolicies === true,
   });
+  const ratchet = await ratchetSigned(parts.store, policies, options);
   await audit.append({
     type: 'policy.loaded',
     bundle: policies.bundle?.manifest.name ?? 'baseline',
     version: policies.bundle?.manifest.version ?? '',
     signedBy: policies.bundle?.signedBy ?? '',
     unsigned: policies.unsigned,
+    change: ratchet?.change ?? '',
+    previous:
+      ratchet?.previous === undefined ? '' : `${ratchet.previous.name} ${ratchet.previous.version}`,
     policies: policies.set.policies.map((p) => p.id),
   });
   const guard = new Guard({
@@ -176,7 +188,32 @@ async function buildGuard(
     lookup: systemLookup,
     detectorTimeoutMs: config.guard.detectorTimeoutMs,
   });
-  return { guard, policies };
+  return { guard, policies, bundleChange: ratchet };
+}
+
+/** Holds a signed bundle to the bundle in force (rollback protection); unsigned ones are not kept. */
+async function ratchetSigned(
+  store: Store,
+  policies: LoadedPolicies,
+  options: OpenOptions,
+): Promise<RatchetOutcome | undefined> {
+  const bundle = policies.bundle;
+  if (bundle?.signedBy === undefined || policies.unsigned) return undefined;
+  const { ratchetBundle } = await import('./policy/bundle-ratchet.js');
+  const { manifestDigest } = await import('./policy/policy-bundle.js');
+  return ratchetBundle(
+    store,
+    {
+      name: bundle.manifest.name,
+      version: bundle.manifest.version,
+      manifestDigest: manifestDigest(bundle.manifest),
+      signedBy: bundle.signedBy,
+    },
+    {
+      allowRollback: options.allowPolicyRollback === true,
+      now: options.now ?? (() => new Date()),
+    },
+  );
 }
 
 /** What every guard built from `config` shares: the configured tools and the detectors' settings. */

@@ -15,6 +15,7 @@ export interface UpOptions {
   readonly host?: string;
   readonly port?: number;
   readonly devUnsignedPolicies?: boolean;
+  readonly allowPolicyRollback?: boolean;
   readonly demo?: boolean;
 }
 
@@ -44,9 +45,19 @@ export async function runControlPlane(options: UpOptions, globals: GlobalOptions
       'DEVELOPMENT MODE: policy bundles are accepted without a valid signature; never run this in production',
     );
   }
-  const plane = await openControlPlane(config, { allowUnsignedPolicies });
+  const allowPolicyRollback = options.allowPolicyRollback === true;
+  const plane = await openControlPlane(config, { allowUnsignedPolicies, allowPolicyRollback });
   try {
-    const { policies } = await plane.guard();
+    const { policies, bundleChange } = await plane.guard();
+    if (bundleChange?.change === 'rollback')
+      logger.warn(
+        {
+          bundle: policies.bundle?.manifest.name,
+          version: policies.bundle?.manifest.version,
+          previous: bundleChange.previous,
+        },
+        'POLICY ROLLBACK: an older, renamed or changed policy bundle replaced the one in force (--allow-policy-rollback)',
+      );
     if (policies.unsigned)
       logger.warn(
         { bundle: config.policy.bundle },
@@ -56,6 +67,7 @@ export async function runControlPlane(options: UpOptions, globals: GlobalOptions
       {
         policies: policies.set.policies.length,
         bundle: policies.bundle?.manifest.name ?? 'baseline',
+        version: policies.bundle?.manifest.version,
       },
       'policies loaded',
     );

@@ -14,6 +14,10 @@ export function upCommand(): Command {
       'run the demo: a fresh demo organization (in DATA_DIR/demo) with scripted agents in front of real MCP servers',
     )
     .option(
+      '--allow-policy-rollback',
+      'load a signed policy bundle older than the one in force (or renamed, or reusing its version with other contents); it becomes the bundle in force',
+    )
+    .option(
       '--dev-unsigned-policies',
       'DEVELOPMENT ONLY: accept a policy bundle without a valid signature',
     )

@@ -8,6 +8,7 @@ import canonicalize from 'canonicalize';
 import { calculateJwkThumbprint, CompactSign, compactVerify, importJWK, type JWK } from 'jose';
 import { z } from 'zod';
 import { ZtError } from '../errors.js';
+import { isBundleVersion } from './bundle-version.js';
 import { parsePolicySource, type SourcePolicy } from './policy-source.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -17,7 +18,9 @@ const MAX_FILES = 10_000;
 
 const manifestSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/),
-  version: z.string().regex(/^[A-Za-z0-9_.+-]{1,64}$/),
+  version: z.string().max(64).refine(isBundleVersion, {
+    message: 'version must be a semantic version such as 2026.11.26 or 1.4.0-rc.1 (or 3, 2026.1)',
+  }),
   files: z.record(
     z.string().regex(/^[A-Za-z0-9_./-]{1,300}\.cedar$/),
     z.string().regex(/^sha256:[0-9a-f]{64}$/),
@@ -222,6 +225,11 @@ function parseManifest(input: unknown): BundleManifest {
       `manifest.json: ${result.error.issues[0]?.message ?? 'invalid'}`,
     );
   return result.data;
+}
+
+/** SHA-256 of the signed manifest text: it names every file by its digest, so the whole bundle. */
+export function manifestDigest(manifest: BundleManifest): string {
+  return digest(Buffer.from(canonicalText(manifest), 'utf8'));
 }
 
 function canonicalText(manifest: BundleManifest): string {

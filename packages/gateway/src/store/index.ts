@@ -24,6 +24,7 @@ export type {
   KillSwitchScope,
   MissionRow,
   ProfileRow,
+  PolicyBundleRow,
   ProfileStatus,
   RevocationKind,
   RevocationRow,

@@ -338,6 +338,21 @@ const payloadKeyId: Migration = {
   },
 };
 
+/** The signed policy bundle in force, so that an older one is refused (policy/bundle-ratchet.ts). */
+const policyBundle: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('policy_bundle')
+      .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('version', 'text', (c) => c.notNull())
+      .addColumn('manifest_digest', 'text', (c) => c.notNull())
+      .addColumn('signed_by', 'text', (c) => c.notNull())
+      .addColumn('loaded_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
 /** All migrations for a driver, keyed by their ordered names. */
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   const binary: Binary = kind === 'sqlite' ? 'blob' : 'bytea';
@@ -352,6 +367,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
         '0006_remediation': remediation,
         '0007_operator_access': operatorAccess,
         '0008_payload_key_id': payloadKeyId,
+        '0009_policy_bundle': policyBundle,
       }),
   };
 }

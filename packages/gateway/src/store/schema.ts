@@ -306,6 +306,17 @@ export interface WebhookOutboxRow {
   last_error: string;
 }
 
+/** The signed policy bundle in force: the newest one this store has loaded (one row, id 1). */
+export interface PolicyBundleRow {
+  id: number;
+  name: string;
+  version: string;
+  /** sha256: of the signed manifest, which names every file by its digest. */
+  manifest_digest: string;
+  signed_by: string;
+  loaded_at: string;
+}
+
 export interface Database {
   mcp_tool_pins: ToolPinRow;
   grants: GrantRow;
@@ -329,4 +340,5 @@ export interface Database {
   incidents: IncidentRow;
   incident_events: IncidentEventRow;
   webhook_outbox: WebhookOutboxRow;
+  policy_bundle: PolicyBundleRow;
 }

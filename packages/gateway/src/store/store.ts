@@ -6,7 +6,7 @@ import type { Database } from './schema.js';
 export type StoreKind = 'sqlite' | 'postgres';
 
 /** Named cross-process locks. Each maps to one advisory lock id on PostgreSQL. */
-export type StoreLock = 'audit-sequencer';
+export type StoreLock = 'audit-sequencer' | 'policy-bundle';
 
 export interface Store {
   readonly kind: StoreKind;

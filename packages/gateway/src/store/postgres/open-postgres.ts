@@ -9,7 +9,10 @@ import type { Database } from '../schema.js';
 import type { Store, StoreLock } from '../store.js';
 
 /** Advisory lock ids: stable numbers, one per named lock. */
-const LOCK_IDS: Record<StoreLock, number> = { 'audit-sequencer': 0x7a74_0001 };
+const LOCK_IDS: Record<StoreLock, number> = {
+  'audit-sequencer': 0x7a74_0001,
+  'policy-bundle': 0x7a74_0002,
+};
 const INT8_OID = 20;
 const POOL_SIZE = 10;
 const RECONNECT_MS = 1000;
