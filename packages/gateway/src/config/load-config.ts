@@ -102,15 +102,16 @@ function resolveConfig(
   );
   const databaseUrl = flags.databaseUrl ?? env.ZT4AI_DATABASE_URL ?? raw.databaseUrl;
   const inData = (path: string): string => (isAbsolute(path) ? path : resolve(cwd, path));
-  const identity = resolveIdentity(raw, env);
+  const storeKind = databaseUrl === undefined || databaseUrl === '' ? 'sqlite' : 'postgres';
+  const identity = resolveIdentity(raw, env, storeKind);
   return {
     configFile: file,
     dataDir,
     operator: env.ZT4AI_OPERATOR === '' ? undefined : env.ZT4AI_OPERATOR,
     store:
-      databaseUrl === undefined || databaseUrl === ''
+      storeKind === 'sqlite'
         ? { kind: 'sqlite', file: resolve(dataDir, 'zt4ai.db') }
-        : { kind: 'postgres', url: new Secret(databaseUrl) },
+        : { kind: 'postgres', url: new Secret(databaseUrl as string) },
     masterKey: keySource(
       env.ZT4AI_MASTER_KEY,
       raw.masterKeyFile,
@@ -183,6 +184,7 @@ function envPort(value: string | undefined): number | undefined {
 function resolveIdentity(
   raw: RawConfig,
   env: Readonly<Record<string, string | undefined>>,
+  storeKind: Config['store']['kind'],
 ): Config['identity'] {
   const issuer = (env.ZT4AI_ISSUER ?? raw.identity?.issuer ?? defaults.DEFAULT_ISSUER).replace(
     /\/+$/,
@@ -197,5 +199,7 @@ function resolveIdentity(
     maxCertificateTtlSeconds: defaults.MAX_CERTIFICATE_TTL_SECONDS,
     clockSkewSeconds: raw.identity?.clockSkewSeconds ?? defaults.DEFAULT_CLOCK_SKEW_SECONDS,
     proofMaxAgeSeconds: defaults.DEFAULT_PROOF_MAX_AGE_SECONDS,
+    // One process serves a SQLite store; gateways scale out over PostgreSQL, and share the jtis.
+    proofReplay: raw.identity?.proofReplay ?? (storeKind === 'postgres' ? 'store' : 'process'),
   };
 }

@@ -48,6 +48,8 @@ export const rawConfigSchema = z.strictObject({
         .optional(),
       certificateTtlSeconds: positiveInt.max(3600).optional(),
       clockSkewSeconds: z.number().int().min(0).max(300).optional(),
+      /** Where proof jtis are remembered: `store` (every process on it) or `process`. */
+      proofReplay: z.enum(['process', 'store']).optional(),
     })
     .optional(),
   policy: z

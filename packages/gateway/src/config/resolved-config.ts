@@ -37,6 +37,8 @@ export interface Config {
     readonly maxCertificateTtlSeconds: number;
     readonly clockSkewSeconds: number;
     readonly proofMaxAgeSeconds: number;
+    /** Where proof jtis are remembered (identity/store-replay-cache.ts). */
+    readonly proofReplay: 'process' | 'store';
   };
   readonly policy: {
     readonly bundle: string | undefined;

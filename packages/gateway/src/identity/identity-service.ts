@@ -3,6 +3,7 @@
 // issuance, approval, quarantine and revocation is an audit-log entry").
 import {
   MemoryReplayCache,
+  type ReplayCache,
   type VerifiedCertificate,
   VerifyError,
   verifyProofOfPossession,
@@ -19,6 +20,7 @@ import { IssuerKeys } from './issuer-keys.js';
 import { type Mission, Missions } from './missions.js';
 import { ProofNonces } from './proof-nonce.js';
 import { SecurityState } from './security-state.js';
+import { StoreReplayCache } from './store-replay-cache.js';
 import { type ModelBinding, type PromptConfig, promptDigest } from './security-profile.js';
 import { type SignedCertificate, signCertificate } from './sign-certificate.js';
 
@@ -64,7 +66,7 @@ export class IdentityService {
   readonly #audit: AuditSink;
   readonly #config: Config['identity'];
   readonly #now: () => Date;
-  readonly #issuanceReplay: MemoryReplayCache;
+  readonly #issuanceReplay: ReplayCache;
   readonly #state: SecurityState;
   /** Refused authentications, summarized into the audit log. */
   readonly #refusals: RefusalSummary;
@@ -83,7 +85,7 @@ export class IdentityService {
     this.agents = new AgentRegistry(db, now);
     this.nonces = new ProofNonces(options.masterKey, now);
     const seconds = (): number => now().getTime() / 1000;
-    this.#issuanceReplay = new MemoryReplayCache({ now: seconds });
+    this.#issuanceReplay = replayCache(options, seconds);
     this.#state = new SecurityState(options.store, this.keys);
     this.#refusals = new RefusalSummary(
       (count) => this.#record('identity.authentication.refused', 'gateway', { ...count }),
@@ -93,7 +95,7 @@ export class IdentityService {
       issuer: options.config.issuer,
       audience: options.config.audience[0] as string,
       clockSkewSeconds: options.config.clockSkewSeconds,
-      replayCache: new MemoryReplayCache({ now: seconds }),
+      replayCache: replayCache(options, seconds),
       now,
       onMisuse: async (misuse) => {
         await this.#record('identity.certificate.misuse', `agent:${misuse.agent}`, {
@@ -527,4 +529,14 @@ function sameModel(a: ModelBinding, b: ModelBinding): boolean {
     a.version === b.version &&
     a.digest === b.digest
   );
+}
+
+/** Where this service remembers proof jtis: the store (every process on it) or its own memory. */
+function replayCache(
+  options: Pick<IdentityServiceOptions, 'config' | 'store'>,
+  seconds: () => number,
+): ReplayCache {
+  return options.config.proofReplay === 'store'
+    ? new StoreReplayCache(options.store, seconds)
+    : new MemoryReplayCache({ now: seconds });
 }

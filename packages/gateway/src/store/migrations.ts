@@ -353,6 +353,22 @@ const policyBundle: Migration = {
   },
 };
 
+/** Proof jtis shared by every process on the store (identity/store-replay-cache.ts). */
+const proofJtis: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('identity_proof_jtis')
+      .addColumn('jti', 'text', (c) => c.primaryKey())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('identity_proof_jtis_expiry')
+      .on('identity_proof_jtis')
+      .column('expires_at')
+      .execute();
+  },
+};
+
 /** All migrations for a driver, keyed by their ordered names. */
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   const binary: Binary = kind === 'sqlite' ? 'blob' : 'bytea';
@@ -368,6 +384,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
         '0007_operator_access': operatorAccess,
         '0008_payload_key_id': payloadKeyId,
         '0009_policy_bundle': policyBundle,
+        '0010_proof_jtis': proofJtis,
       }),
   };
 }

@@ -317,6 +317,12 @@ export interface PolicyBundleRow {
   loaded_at: string;
 }
 
+/** A proof jti seen by some process, until its proof could no longer be accepted (epoch s). */
+export interface ProofJtiRow {
+  jti: string;
+  expires_at: number;
+}
+
 export interface Database {
   mcp_tool_pins: ToolPinRow;
   grants: GrantRow;
@@ -341,4 +347,5 @@ export interface Database {
   incident_events: IncidentEventRow;
   webhook_outbox: WebhookOutboxRow;
   policy_bundle: PolicyBundleRow;
+  identity_proof_jtis: ProofJtiRow;
 }
