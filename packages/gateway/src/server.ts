@@ -133,6 +133,7 @@ export async function openControlPlane(
       (closing ??= (async () => {
         try {
           await remediation.stop();
+          await identity.stop();
           await grants.flush().catch(() => undefined); // best effort: counts of unlimited grants
           await audit.close();
         } finally {

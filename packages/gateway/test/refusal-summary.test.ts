@@ -1,6 +1,13 @@
 // Refused authentications are summarized into the audit log: the first of each code and endpoint
-// at once, the rest of its window as one counted entry, and never more keys than the bound.
+// at once, the rest of its window as one counted entry, and never more keys than the bound; a
+// control plane that stops writes the counts of the windows still open.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VerifyError } from '@zt4ai/verify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../src/config/index.js';
+import { openControlPlane } from '../src/server.js';
 import { type RefusalCount, RefusalSummary } from '../src/identity/refusal-summary.js';
 
 afterEach(() => {
@@ -67,6 +74,20 @@ describe('refusal summary', () => {
     expect(written.at(-1)).toMatchObject({ endpoint: 'https://gw.test/mcp', refused: 1 });
   });
 
+  it('flush() writes what open windows have not reported, and their timers write nothing more', async () => {
+    const { refusals, written } = summary();
+    for (let i = 0; i < 5; i++) refusals.note('expired', 'https://gw.test/mcp');
+    refusals.note('revoked', 'https://gw.test/mcp');
+    await refusals.flush();
+    expect(written.map((w) => `${w.code} ${w.refused}`)).toEqual([
+      'expired 1',
+      'revoked 1',
+      'expired 4',
+    ]);
+    vi.advanceTimersByTime(10_000);
+    expect(written).toHaveLength(3);
+  });
+
   it('drops a failed write without throwing', async () => {
     vi.useFakeTimers();
     const refusals = new RefusalSummary(
@@ -75,5 +96,39 @@ describe('refusal summary', () => {
     );
     expect(() => refusals.note('expired', 'https://gw.test/mcp')).not.toThrow();
     await vi.runAllTimersAsync();
+  });
+});
+
+describe('a control plane that stops', () => {
+  it('records the refusals its open windows still count', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'zt4ai-refusals-'));
+    try {
+      const config = loadConfig({ cwd: dataDir, env: {}, flags: { dataDir } });
+      const plane = await openControlPlane(config);
+      const url = `${config.identity.issuer}/mcp`;
+      for (let i = 0; i < 3; i++) {
+        await expect(
+          plane.identity.authenticator.authenticate({
+            certificate: 'not-a-certificate',
+            proof: undefined,
+            method: 'POST',
+            url,
+          }),
+        ).rejects.toBeInstanceOf(VerifyError);
+      }
+      await plane.close();
+      const reopened = await openControlPlane(config);
+      try {
+        const refused = (await reopened.audit.entries(0, 100))
+          .map((e) => JSON.parse(e.entry) as Record<string, unknown>)
+          .filter((e) => e['type'] === 'identity.authentication.refused')
+          .map((e) => e['refused']);
+        expect(refused).toEqual([1, 2]);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -128,6 +128,11 @@ export class IdentityService {
     await this.keys.ensure();
   }
 
+  /** Before the audit log closes: records the refused authentications still being counted. */
+  async stop(): Promise<void> {
+    await this.#refusals.flush();
+  }
+
   async createMission(input: unknown, actor: string): Promise<Mission> {
     const mission = await this.missions.create(input);
     await this.#record('identity.mission.created', actor, {

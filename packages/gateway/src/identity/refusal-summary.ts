@@ -19,6 +19,7 @@ interface Window {
   readonly code: string;
   readonly endpoint: string;
   readonly startedAt: number;
+  readonly timer: NodeJS.Timeout;
   unreported: number;
 }
 
@@ -32,6 +33,8 @@ export class RefusalSummary {
   readonly #windowMs: number;
   /** The windows of the last `windowMs`; each is closed (and forgotten) by its own timer. */
   readonly #windows = new Map<string, Window>();
+  /** Writes not settled yet, so that flush() can wait for them. */
+  readonly #writing = new Set<Promise<void>>();
 
   constructor(
     record: (count: RefusalCount) => Promise<void>,
@@ -54,16 +57,27 @@ export class RefusalSummary {
       return;
     }
     const startedAt = this.#now();
-    this.#windows.set(key, { code, endpoint, startedAt, unreported: 0 });
-    setTimeout(() => this.#close(key), this.#windowMs).unref();
+    const timer = setTimeout(() => this.#close(key), this.#windowMs).unref();
+    this.#windows.set(key, { code, endpoint, startedAt, timer, unreported: 0 });
     this.#write({ code, endpoint, refused: 1, since: new Date(startedAt).toISOString() });
+  }
+
+  /**
+   * Ends every open window now (the process stops): their counts are written, and the returned
+   * promise settles when every write has (failures are dropped, as always).
+   */
+  async flush(): Promise<void> {
+    for (const key of [...this.#windows.keys()]) this.#close(key);
+    await Promise.all(this.#writing);
   }
 
   /** Ends a window: what it has not reported yet becomes one entry. */
   #close(key: string): void {
     const window = this.#windows.get(key);
     this.#windows.delete(key);
-    if (window === undefined || window.unreported === 0) return;
+    if (window === undefined) return;
+    clearTimeout(window.timer);
+    if (window.unreported === 0) return;
     this.#write({
       code: window.code,
       endpoint: window.endpoint,
@@ -73,6 +87,8 @@ export class RefusalSummary {
   }
 
   #write(count: RefusalCount): void {
-    this.#record(count).catch(() => undefined);
+    const writing = this.#record(count).catch(() => undefined);
+    this.#writing.add(writing);
+    void writing.finally(() => this.#writing.delete(writing));
   }
 }
