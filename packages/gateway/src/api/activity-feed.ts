@@ -1,8 +1,14 @@
 // The live read model of the governance center: recent activity, denials, per-agent timelines, the
-// data each agent touched and certificates issued, fed by every event this process records and
-// seeded from the log's tail at start. Bounded: rings of fixed size, at most MAX_AGENTS agents.
-import type { AuditLog, RecordedEvent } from '../audit/index.js';
-import { type ActivityItem, isDenial, recordedFromEntry, summarize } from './activity-summary.js';
+// data each agent touched and certificates issued. Seeded from the log's tail at start, then fed
+// by every entry of the log in index order — those of every gateway sharing the store
+// (audit/log-follower.ts). Bounded: rings of fixed size, at most MAX_AGENTS agents.
+import {
+  type AuditLog,
+  LogFollower,
+  type RecordedEvent,
+  recordedFromEntry,
+} from '../audit/index.js';
+import { type ActivityItem, isDenial, summarize } from './activity-summary.js';
 
 const RECENT = 500;
 const DENIALS = 200;
@@ -12,6 +18,8 @@ const TOUCHED = 200;
 const MAX_AGENTS = 100_000;
 /** Entries read from the log's tail at start. */
 export const SEED_ENTRIES = 20_000;
+/** How soon another gateway's entries show up at the latest. */
+const FOLLOW_INTERVAL_MS = 500;
 const MINUTES = 60;
 
 export interface TouchedData {
@@ -50,30 +58,27 @@ export class ActivityFeed {
   /** Events and denials per minute (epoch minute → counts), the last MINUTES minutes. */
   readonly #perMinute = new Map<number, { events: number; denials: number }>();
   readonly #listeners = new Set<(item: ActivityItem) => void>();
-  /** Events recorded before the seed was read (undefined once seeded). */
-  #waiting: RecordedEvent[] | undefined = [];
 
   /**
-   * Takes in the last entries of the log. Events recorded before seeding wait, and follow the seed
-   * in order, so the model never holds an event twice or out of order.
+   * Takes in the last entries of the log, then follows it from the next index on, so the model
+   * never holds an event twice or out of order. Stop the returned follower on shutdown.
    */
-  async seed(audit: AuditLog): Promise<void> {
+  async follow(audit: AuditLog, onError: (error: unknown) => void): Promise<LogFollower> {
     const entries = await audit.tail(SEED_ENTRIES);
-    const firstLive = this.#waiting?.[0]?.index ?? Number.POSITIVE_INFINITY;
     for (const entry of entries) {
-      if (entry.index >= firstLive) break;
       const recorded = recordedFromEntry(entry.index, entry.entry);
       if (recorded !== undefined) this.#take(recorded, true);
     }
-    const waiting = this.#waiting ?? [];
-    this.#waiting = undefined;
-    for (const recorded of waiting) this.#take(recorded, false);
-  }
-
-  /** Takes one recorded event into the model and tells the listeners. */
-  add(recorded: RecordedEvent): void {
-    if (this.#waiting !== undefined) this.#waiting.push(recorded);
-    else this.#take(recorded, false);
+    const follower = new LogFollower(audit, {
+      from: (entries.at(-1)?.index ?? -1) + 1,
+      intervalMs: FOLLOW_INTERVAL_MS,
+      onEvents: (events) => {
+        for (const recorded of events) this.#take(recorded, false);
+      },
+      onError,
+    });
+    follower.start();
+    return follower;
   }
 
   #take(recorded: RecordedEvent, quiet: boolean): void {

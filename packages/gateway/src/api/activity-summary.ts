@@ -40,22 +40,6 @@ export function summarize(recorded: RecordedEvent): ActivityItem {
   return item as unknown as ActivityItem;
 }
 
-/** Parses one stored entry (canonical JSON) into a recorded event; undefined if unreadable. */
-export function recordedFromEntry(index: number, entry: string): RecordedEvent | undefined {
-  try {
-    const event = JSON.parse(entry) as unknown;
-    if (
-      typeof event !== 'object' ||
-      event === null ||
-      typeof (event as { type?: unknown }).type !== 'string'
-    )
-      return undefined;
-    return { index, event: event as RecordedEvent['event'] };
-  } catch {
-    return undefined;
-  }
-}
-
 /** True for an outcome the overview counts as a denial. */
 export function isDenial(item: ActivityItem): boolean {
   return (

@@ -1,7 +1,8 @@
 // Search of the audit log, newest first: by event type (prefix), agent and text, scanning back from
 // `before` a bounded number of entries per request; the answer says where to continue.
 import type { AuditLog } from '../audit/index.js';
-import { recordedFromEntry, summarize, type ActivityItem } from './activity-summary.js';
+import { recordedFromEntry } from '../audit/index.js';
+import { summarize, type ActivityItem } from './activity-summary.js';
 
 const PAGE = 1000;
 /** Entries one request looks at, at most. */

@@ -2,7 +2,7 @@
 // operator access control on every route, the governance API and the dashboard.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { OperatorAccess } from '../access/index.js';
-import type { AuditLog } from '../audit/index.js';
+import type { AuditLog, LogFollower } from '../audit/index.js';
 import type { GrantService } from '../grants/index.js';
 import type { IdentityService } from '../identity/index.js';
 import type { Store } from '../store/index.js';
@@ -84,12 +84,13 @@ function registerGovernance(
   access: OperatorAccess,
 ): void {
   const feed = new ActivityFeed();
-  const stop = deps.audit.onRecorded(
-    (recorded) => feed.add(recorded),
-    (err) => deps.logger.error({ err }, 'activity feed failed'),
-  );
-  app.addHook('onReady', async () => feed.seed(deps.audit));
-  app.addHook('onClose', async () => stop());
+  let following: LogFollower | undefined;
+  app.addHook('onReady', async () => {
+    following = await feed.follow(deps.audit, (err) =>
+      deps.logger.error({ err }, 'activity feed failed'),
+    );
+  });
+  app.addHook('onClose', async () => following?.stop());
   registerSessionRoutes(app, access, { publicUrl: deps.publicUrl });
   registerRouteTableRoute(app);
   registerEventStream(app, feed);

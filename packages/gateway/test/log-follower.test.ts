@@ -1,0 +1,107 @@
+// Following the audit log across processes (audit/log-follower.ts): two audit logs on two handles of
+// one store stand for two gateways. The follower of one delivers every entry of both, in index
+// order, once: its own as they are recorded, the other's when a gap shows or its interval passes.
+// Then the governance center: a gateway's /api/activity lists what another gateway recorded.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildHttpServer } from '../src/api/index.js';
+import { LogFollower, type RecordedEvent } from '../src/audit/index.js';
+import { loadConfig } from '../src/config/index.js';
+import { openControlPlane } from '../src/server.js';
+import { newSigner, openTestLog } from './support/audit.js';
+import { accessOf, operatorSession } from './support/operators.js';
+import { cleanupStores, DRIVERS } from './support/stores.js';
+
+afterAll(cleanupStores);
+
+for (const driver of DRIVERS) {
+  describe.skipIf(driver.unavailable !== undefined)(`log follower: ${driver.name}`, () => {
+    it('delivers both gateways’ entries in index order, each once', async () => {
+      const { store, reopen } = await driver.fresh();
+      const otherStore = await reopen();
+      const signer = newSigner();
+      const masterKey = randomBytes(32);
+      const here = await openTestLog(store, { signer, masterKey, batchMaxDelayMs: 0 });
+      const there = await openTestLog(otherStore, { signer, masterKey, batchMaxDelayMs: 0 });
+      const seen: RecordedEvent[] = [];
+      const errors: unknown[] = [];
+      const follower = new LogFollower(here, {
+        from: 0,
+        intervalMs: 50,
+        onEvents: (events) => seen.push(...events),
+        onError: (error) => errors.push(error),
+      });
+      follower.start();
+      const seenTypes = () => seen.map((r) => `${r.index}:${r.event.type}`);
+      try {
+        await here.append({ type: 'here-0' });
+        await there.append({ type: 'there-1' }); // nothing here tells the follower: its interval does
+        await expect.poll(seenTypes).toEqual(['0:here-0', '1:there-1']);
+        await there.append({ type: 'there-2' });
+        await here.append({ type: 'here-3' }); // a gap before it: read back from the store
+        await here.append({ type: 'here-4' });
+        await expect
+          .poll(seenTypes)
+          .toEqual(['0:here-0', '1:there-1', '2:there-2', '3:here-3', '4:here-4']);
+        // Nothing more comes, and nothing twice.
+        await new Promise((resolve) => setTimeout(resolve, 120));
+        expect(seen).toHaveLength(5);
+        expect(errors).toEqual([]);
+      } finally {
+        await follower.stop();
+        await there.close();
+        await here.close();
+        await otherStore.close();
+        await store.close();
+      }
+    });
+  });
+}
+
+describe('the governance center', () => {
+  it('lists in /api/activity an event another gateway on the same store recorded', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'zt4ai-follow-'));
+    const config = loadConfig({ cwd: dataDir, env: {}, flags: { dataDir } });
+    const here = await openControlPlane(config);
+    const there = await openControlPlane(config);
+    const app = buildHttpServer({
+      store: here.store,
+      audit: here.audit,
+      identity: here.identity,
+      grants: here.grants,
+      publicUrl: 'http://127.0.0.1',
+      bodyLimitBytes: config.server.bodyLimitBytes,
+      logger: pino({ level: 'silent' }),
+      access: accessOf(here),
+    });
+    try {
+      const url = await app.listen({ host: '127.0.0.1', port: 0 });
+      const session = await operatorSession(url, here, 'vera', ['viewer']);
+      await there.audit.append({
+        type: 'guard.decision',
+        agent: 'agt_elsewhere',
+        action: 'tools/call',
+        tool: 'db/query',
+        decision: 'deny',
+        reasons: ['recorded by another gateway'],
+      });
+      const activity = async () => {
+        const response = await fetch(`${url}/api/activity?limit=10`, {
+          headers: { cookie: session.cookie },
+        });
+        const body = (await response.json()) as { activity: Array<{ agent?: string }> };
+        return body.activity.map((item) => item.agent);
+      };
+      await expect.poll(activity, { timeout: 5_000 }).toContain('agt_elsewhere');
+    } finally {
+      await app.close();
+      await there.close();
+      await here.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
