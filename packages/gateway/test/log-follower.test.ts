@@ -1,6 +1,7 @@
 // Following the audit log across processes (audit/log-follower.ts): two audit logs on two handles of
 // one store stand for two gateways. The follower of one delivers every entry of both, in index
-// order, once: its own as they are recorded, the other's when a gap shows or its interval passes.
+// order, once, each marked local or not: its own as they are recorded (their appends waiting for
+// that), the other's when a gap shows or its interval passes.
 // Then the governance center: a gateway's /api/activity lists what another gateway recorded.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildHttpServer } from '../src/api/index.js';
-import { LogFollower, type RecordedEvent } from '../src/audit/index.js';
+import { type FollowedEvent, LogFollower } from '../src/audit/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { openControlPlane } from '../src/server.js';
 import { newSigner, openTestLog } from './support/audit.js';
@@ -27,7 +28,7 @@ for (const driver of DRIVERS) {
       const masterKey = randomBytes(32);
       const here = await openTestLog(store, { signer, masterKey, batchMaxDelayMs: 0 });
       const there = await openTestLog(otherStore, { signer, masterKey, batchMaxDelayMs: 0 });
-      const seen: RecordedEvent[] = [];
+      const seen: FollowedEvent[] = [];
       const errors: unknown[] = [];
       const follower = new LogFollower(here, {
         from: 0,
@@ -36,17 +37,24 @@ for (const driver of DRIVERS) {
         onError: (error) => errors.push(error),
       });
       follower.start();
-      const seenTypes = () => seen.map((r) => `${r.index}:${r.event.type}`);
+      const seenTypes = () =>
+        seen.map((r) => `${r.index}:${r.event.type}${r.local ? '' : ' (other gateway)'}`);
       try {
         await here.append({ type: 'here-0' });
         await there.append({ type: 'there-1' }); // nothing here tells the follower: its interval does
-        await expect.poll(seenTypes).toEqual(['0:here-0', '1:there-1']);
+        await expect.poll(seenTypes).toEqual(['0:here-0', '1:there-1 (other gateway)']);
         await there.append({ type: 'there-2' });
-        await here.append({ type: 'here-3' }); // a gap before it: read back from the store
+        // A gap before it: read back from the store, and its append waits until it is delivered.
+        await here.append({ type: 'here-3' });
+        expect(seenTypes().at(-1)).toBe('3:here-3');
         await here.append({ type: 'here-4' });
-        await expect
-          .poll(seenTypes)
-          .toEqual(['0:here-0', '1:there-1', '2:there-2', '3:here-3', '4:here-4']);
+        expect(seenTypes()).toEqual([
+          '0:here-0',
+          '1:there-1 (other gateway)',
+          '2:there-2 (other gateway)',
+          '3:here-3',
+          '4:here-4',
+        ]);
         // Nothing more comes, and nothing twice.
         await new Promise((resolve) => setTimeout(resolve, 120));
         expect(seen).toHaveLength(5);

@@ -325,6 +325,42 @@ describe('webhook faults', () => {
 
 describe.each(DRIVERS.filter((d) => d.name === 'postgres'))('propagation on $name', (driver) => {
   it.skipIf(driver.unavailable !== undefined)(
+    'a burst of denials spread over two gateways is counted on both and contained once, by the gateway of the Nth',
+    async () => {
+      const remediation = {
+        rules: [
+          {
+            id: 'burst',
+            when: { kind: 'denial-burst', count: 4, withinSeconds: 60 },
+            then: ['quarantine', 'snapshot'],
+          },
+        ],
+      };
+      const a = await world({ driver: 'postgres', remediation });
+      const b = await world({ shareWith: a, remediation });
+      const agent = await a.addAgent();
+      const destructive = { sql: 'DELETE FROM invoices' };
+      for (const gateway of [a, b, a]) {
+        expect((await gateway.call(agent, 'db/query', destructive)).decision).toBe('deny');
+        expect(await a.plane.identity.agentStatus(agent.id)).toBe('active');
+      }
+      // Two denials each way: neither gateway alone would reach 4. The fourth completes the burst
+      // on b, which counted a's denials from the shared log and contains before it answers.
+      expect((await b.call(agent, 'db/query', destructive)).decision).toBe('deny');
+      expect(await b.plane.identity.agentStatus(agent.id)).toBe('quarantined');
+      // a counts the same burst (b's fourth denial is not its own): still one incident.
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      const incidents = await a.plane.remediation.incidents.list({ agent: agent.id });
+      expect(incidents).toHaveLength(1);
+      const evidence = await a.plane.remediation.incidents.evidence(incidents[0]!.id);
+      const decisions = evidence.entries
+        .map((e) => JSON.parse(e.entry) as { type: string; decision?: string })
+        .filter((e) => e.type === 'guard.decision');
+      expect(decisions.map((e) => e.decision)).toEqual(['deny', 'deny', 'deny', 'deny']);
+    },
+  );
+
+  it.skipIf(driver.unavailable !== undefined)(
     'a quarantine or kill switch on one gateway takes effect on the other, and ends its live sessions',
     async () => {
       const a = await world({ driver: 'postgres' });

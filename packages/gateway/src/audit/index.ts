@@ -9,7 +9,7 @@ export type {
   RecordListener,
 } from './audit-log.js';
 export { LogFollower, recordedFromEntry } from './log-follower.js';
-export type { LogFollowerOptions } from './log-follower.js';
+export type { FollowedEvent, LogFollowerOptions } from './log-follower.js';
 export { loadLogSigner } from './log-signer.js';
 export type { LogSigner } from './log-signer.js';
 export { consistencyProofJson, inclusionProofJson } from './proofs.js';

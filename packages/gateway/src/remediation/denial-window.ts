@@ -18,11 +18,11 @@ export class DenialWindow {
   }
 
   /**
-   * Notes a denial; returns the indexes of the burst when it makes `count` within the window (and
-   * starts counting afresh, so one burst fires once).
+   * Notes a denial made at `at` (epoch ms; now when not given); returns the indexes of the burst
+   * when it makes `count` within the window (and starts counting afresh, so one burst fires once).
    */
-  add(agent: string, index: number): number[] | undefined {
-    const now = this.#now();
+  add(agent: string, index: number, at?: number): number[] | undefined {
+    const now = at ?? this.#now();
     const kept = (this.#recent.get(agent) ?? []).filter(([at]) => now - at < this.#windowMs);
     kept.push([now, index]);
     this.#recent.delete(agent);

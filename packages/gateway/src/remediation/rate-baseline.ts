@@ -40,9 +40,12 @@ export class RateBaseline {
     this.#now = now;
   }
 
-  /** Counts one call; returns the spike when this call makes its window anomalous. */
-  add(agent: string, index: number): RateSpike | undefined {
-    const window = Math.floor(this.#now() / this.#windowMs);
+  /**
+   * Counts one call made at `at` (epoch ms; now when not given); returns the spike when this call
+   * makes its window anomalous.
+   */
+  add(agent: string, index: number, at?: number): RateSpike | undefined {
+    const window = Math.floor((at ?? this.#now()) / this.#windowMs);
     const rate = this.#agents.get(agent) ?? this.#remember(agent, window, index);
     if (window > rate.window) closeWindows(rate, window, index);
     rate.calls++;

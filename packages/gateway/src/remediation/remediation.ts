@@ -6,7 +6,12 @@
 // an enforcement point that awaits its decision's record (all of them do) answers the triggering
 // request only once the agent is contained.
 import type { Logger } from 'pino';
-import type { AuditLog, RecordedEvent } from '../audit/index.js';
+import {
+  type AuditLog,
+  type FollowedEvent,
+  LogFollower,
+  type RecordedEvent,
+} from '../audit/index.js';
 import type { RemediationConfig } from '../config/index.js';
 import { ZtError } from '../errors.js';
 import type { GrantService } from '../grants/index.js';
@@ -16,7 +21,7 @@ import { Containment } from './containment.js';
 import { type Incident, Incidents } from './incidents.js';
 import { KillSwitch } from './kill-switch.js';
 import { SessionRegistry } from './live-sessions.js';
-import { TriggerDetector } from './trigger-detector.js';
+import { type Firing, TriggerDetector } from './trigger-detector.js';
 import { WebhookOutbox } from './webhook-outbox.js';
 
 export interface RemediationOptions {
@@ -30,6 +35,9 @@ export interface RemediationOptions {
 
 type StartLogger = Pick<Logger, 'warn' | 'error'>;
 
+/** How soon another gateway's events count in the stateful triggers at the latest. */
+const FOLLOW_INTERVAL_MS = 500;
+
 export class Remediation {
   readonly incidents: Incidents;
   readonly killSwitch: KillSwitch;
@@ -37,7 +45,9 @@ export class Remediation {
   readonly sessions = new SessionRegistry();
   readonly #options: RemediationOptions;
   readonly #now: () => Date;
-  #running: { outbox: WebhookOutbox; unsubscribe: () => void } | undefined;
+  #running:
+    | { outbox: WebhookOutbox; unsubscribe: () => void; follower: LogFollower | undefined }
+    | undefined;
 
   constructor(options: RemediationOptions) {
     this.#options = options;
@@ -86,16 +96,27 @@ export class Remediation {
     const onError = (error: unknown): void =>
       logger.error({ err: error }, 'containment failed; the event stays in the audit log');
     const unsubscribe = audit.onRecorded(
-      (recorded: RecordedEvent) => react(detector, containment, recorded),
+      (recorded: RecordedEvent) => contain(containment, detector.observeStateless(recorded)),
       onError,
     );
+    // Stateful triggers count every gateway's events in log order; the gateway that recorded the
+    // event completing a burst is the one that contains.
+    const follower = detector.stateful
+      ? new LogFollower(audit, {
+          from: 'end',
+          intervalMs: FOLLOW_INTERVAL_MS,
+          onEvents: (events) => containStateful(detector, containment, events),
+          onError,
+        })
+      : undefined;
+    follower?.start();
     outbox.start();
     this.sessions.watch({
       changeToken: () => store.changeToken(),
       agentStatus: (agent) => identity.agentStatus(agent),
       onError,
     });
-    this.#running = { outbox, unsubscribe };
+    this.#running = { outbox, unsubscribe, follower };
   }
 
   /** Stops reacting and waits for the notification being delivered. */
@@ -104,6 +125,7 @@ export class Remediation {
     if (running === undefined) return;
     this.#running = undefined;
     running.unsubscribe();
+    await running.follower?.stop();
     this.sessions.stop();
     await running.outbox.stop();
   }
@@ -131,14 +153,27 @@ export class Remediation {
   }
 }
 
-/** Fires the rules `recorded` triggers; a promise only when one fired (the common case is sync). */
-function react(
-  detector: TriggerDetector,
-  containment: Containment,
-  recorded: RecordedEvent,
-): Promise<void> | undefined {
-  const firings = detector.observe(recorded);
+/** Carries out `firings` of one event; a promise only when one fired (the common case is sync). */
+function contain(containment: Containment, firings: readonly Firing[]): Promise<void> | undefined {
   if (firings.length === 0) return undefined;
   // Every firing of one event names the event's agent: one containment for all of them.
   return containment.contain(firings[0]?.agent ?? '', firings).then(() => undefined);
+}
+
+/**
+ * Counts `events` in the stateful triggers and contains for the firings of events this process
+ * recorded, one after another; a promise only when one fired.
+ */
+function containStateful(
+  detector: TriggerDetector,
+  containment: Containment,
+  events: readonly FollowedEvent[],
+): Promise<void> | undefined {
+  let pending: Promise<void> | undefined;
+  for (const followed of events) {
+    const firings = detector.observeStateful(followed);
+    if (!followed.local || firings.length === 0) continue;
+    pending = (pending ?? Promise.resolve()).then(() => contain(containment, firings));
+  }
+  return pending;
 }

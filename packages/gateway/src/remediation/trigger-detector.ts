@@ -1,6 +1,8 @@
 // Turns recorded audit events into rule firings (docs/containment.md, "Triggers"). Deterministic:
-// the same events in the same order fire the same rules. Stateful triggers (a burst of denials, a
-// call rate far above the agent's own) keep small per-agent counters in this process.
+// the same events in the same order fire the same rules. Stateless triggers look at one event.
+// Stateful triggers (a burst of denials, a call rate far above the agent's own) keep small
+// per-agent counters, fed with every event of the log in index order and timed by the events' own
+// `time`, so that every gateway sharing a store counts alike.
 import type { RemediationRule, TriggerConfig } from '../config/index.js';
 import type { RecordedEvent } from '../audit/index.js';
 import { DenialWindow } from './denial-window.js';
@@ -36,12 +38,32 @@ export class TriggerDetector {
     }
   }
 
+  /** True when some rule counts events over time (denial-burst, rate-anomaly). */
+  get stateful(): boolean {
+    return this.#rules.some(isStateful);
+  }
+
   /** The rules `recorded` fires, in configuration order. */
   observe(recorded: RecordedEvent): Firing[] {
+    return this.#observe(recorded, () => true);
+  }
+
+  /** The stateless rules `recorded` fires. */
+  observeStateless(recorded: RecordedEvent): Firing[] {
+    return this.#observe(recorded, (rule) => !isStateful(rule));
+  }
+
+  /** Counts `recorded` in the stateful rules; those it makes fire. */
+  observeStateful(recorded: RecordedEvent): Firing[] {
+    return this.#observe(recorded, isStateful);
+  }
+
+  #observe(recorded: RecordedEvent, which: (rule: RemediationRule) => boolean): Firing[] {
     const agent = recorded.event.agent;
     if (typeof agent !== 'string' || agent === '') return [];
     const firings: Firing[] = [];
     for (const rule of this.#rules) {
+      if (!which(rule)) continue;
       const fired = this.#match(rule, recorded, agent);
       if (fired !== undefined) firings.push({ rule, agent, ...fired });
     }
@@ -57,14 +79,14 @@ export class TriggerDetector {
     switch (when.kind) {
       case 'denial-burst': {
         if (event.type !== 'guard.decision' || event.decision !== 'deny') return undefined;
-        const burst = this.#bursts.get(rule)?.add(agent, index);
+        const burst = this.#bursts.get(rule)?.add(agent, index, eventTime(event));
         return burst === undefined
           ? undefined
           : { detail: `${burst.length} denials within ${when.withinSeconds} s`, evidence: burst };
       }
       case 'rate-anomaly': {
         if (event.type !== 'guard.decision') return undefined;
-        const spike = this.#rates.get(rule)?.add(agent, index);
+        const spike = this.#rates.get(rule)?.add(agent, index, eventTime(event));
         return spike === undefined
           ? undefined
           : {
@@ -78,6 +100,15 @@ export class TriggerDetector {
       }
     }
   }
+}
+
+const isStateful = (rule: RemediationRule): boolean =>
+  rule.when.kind === 'denial-burst' || rule.when.kind === 'rate-anomaly';
+
+/** When the event was recorded (epoch ms), or undefined when it carries no readable time. */
+function eventTime(event: Event): number | undefined {
+  const time = typeof event.time === 'string' ? Date.parse(event.time) : Number.NaN;
+  return Number.isFinite(time) ? time : undefined;
 }
 
 /** Triggers decided by one event alone; the detail when `event` fires `when`. */
