@@ -96,12 +96,15 @@ export class LogFollower {
 
   async #readAll(): Promise<void> {
     try {
+      // Events recorded before the start (`from: 'end'`) are not delivered; their appends go on.
       this.#next ??= await this.#audit.size();
       for (;;) {
         const page = await this.#audit.entries(this.#next, PAGE);
-        if (page.length === 0) return;
-        this.#next = (page.at(-1) as LogEntry).index + 1;
-        await this.#deliver(page);
+        if (page.length > 0) {
+          this.#next = (page.at(-1) as LogEntry).index + 1;
+          await this.#deliver(page);
+        }
+        this.#delivered(this.#next);
         if (page.length < PAGE) return;
       }
     } catch (error) {
@@ -123,7 +126,6 @@ export class LogFollower {
     } catch (error) {
       this.#options.onError(error);
     }
-    this.#delivered(this.#next ?? 0);
   }
 
   /** Local events below `next` are delivered: their appends go on. */
