@@ -70,6 +70,26 @@ describe('stateless triggers', () => {
   });
 });
 
+describe('what must be contained before its append resolves', () => {
+  it('an event a stopping stateful rule counts: a denial for a quarantining burst rule', () => {
+    const stops = (rules: RemediationRule[], event: Record<string, unknown>) =>
+      new TriggerDetector(rules, () => 0).stopsOn({
+        index: 0,
+        event: { type: 'guard.decision', agent: AGENT, ...event },
+      } as RecordedEvent);
+    const burst = (then: RemediationRule['then']): RemediationRule => ({
+      id: 'burst',
+      when: { kind: 'denial-burst', count: 3, withinSeconds: 10 },
+      then,
+    });
+    expect(stops([burst(['quarantine'])], deny)).toBe(true);
+    expect(stops([burst(['quarantine'])], { decision: 'allow' })).toBe(false);
+    expect(stops([burst(['snapshot', 'notify'])], deny)).toBe(false);
+    expect(stops(DEFAULT_RULES.slice(), deny)).toBe(true);
+    expect(stops(DEFAULT_RULES.slice(), { decision: 'allow' })).toBe(false);
+  });
+});
+
 describe('denial burst', () => {
   it('fires on the Nth denial within the window, with every denial as evidence, once', () => {
     const clock = { now: 0 };

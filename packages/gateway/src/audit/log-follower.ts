@@ -7,7 +7,8 @@
 //
 // Every event says whether this process recorded it (`local`). The append of a local event waits
 // until the event has been delivered and what `onEvents` returned has settled — also when a gap
-// made it wait for a read — unless that read fails (the event then comes with a later read).
+// made it wait for a read, if `awaitLocal` says so — unless that read fails (the event then comes
+// with a later read).
 import type { AuditLog, LogEntry, RecordedEvent } from './audit-log.js';
 
 const PAGE = 1000;
@@ -25,6 +26,8 @@ export interface LogFollowerOptions {
   readonly onEvents: (events: readonly FollowedEvent[]) => void | Promise<void>;
   /** A failed read or onEvents (reads are retried at the next gap or tick). */
   readonly onError: (error: unknown) => void;
+  /** Whether a local event's append waits for a read when a gap comes before it; default yes. */
+  readonly awaitLocal?: (recorded: RecordedEvent) => boolean;
 }
 
 export class LogFollower {
@@ -71,6 +74,11 @@ export class LogFollower {
       this.#next += 1;
       const result = this.#options.onEvents([{ ...recorded, local: true }]);
       return result instanceof Promise ? result : undefined;
+    }
+    if (this.#options.awaitLocal?.(recorded) === false) {
+      this.#localWaiting.set(recorded.index, undefined);
+      this.#read();
+      return;
     }
     const delivered = new Promise<void>((resolve) =>
       this.#localWaiting.set(recorded.index, resolve),

@@ -36,7 +36,7 @@ export interface ContainmentOutcome {
 }
 
 /** Actions that stop the agent; they run together, before anything is reported. */
-const STOPPING: readonly ContainmentAction[] = [
+export const STOPPING: readonly ContainmentAction[] = [
   'quarantine',
   'revoke',
   'kill-sessions',

@@ -107,6 +107,8 @@ export class Remediation {
           intervalMs: FOLLOW_INTERVAL_MS,
           onEvents: (events) => containStateful(detector, containment, events),
           onError,
+          // Only where a completed burst stops the agent does the append wait for the read.
+          awaitLocal: (recorded) => detector.stopsOn(recorded),
         })
       : undefined;
     follower?.start();

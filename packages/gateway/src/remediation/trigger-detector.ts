@@ -5,6 +5,7 @@
 // `time`, so that every gateway sharing a store counts alike.
 import type { RemediationRule, TriggerConfig } from '../config/index.js';
 import type { RecordedEvent } from '../audit/index.js';
+import { STOPPING } from './containment.js';
 import { DenialWindow } from './denial-window.js';
 import { RateBaseline } from './rate-baseline.js';
 
@@ -41,6 +42,20 @@ export class TriggerDetector {
   /** True when some rule counts events over time (denial-burst, rate-anomaly). */
   get stateful(): boolean {
     return this.#rules.some(isStateful);
+  }
+
+  /**
+   * True when `recorded` counts in a stateful rule that stops the agent: such an event, when it
+   * completes a burst, must be contained before its append resolves.
+   */
+  stopsOn(recorded: RecordedEvent): boolean {
+    const { type, decision } = recorded.event;
+    return this.#rules.some(
+      (rule) =>
+        rule.then.some((action) => STOPPING.includes(action)) &&
+        ((rule.when.kind === 'denial-burst' && type === 'guard.decision' && decision === 'deny') ||
+          (rule.when.kind === 'rate-anomaly' && type === 'guard.decision')),
+    );
   }
 
   /** The rules `recorded` fires, in configuration order. */
