@@ -76,6 +76,8 @@ export class ActivityFeed {
         for (const recorded of events) this.#take(recorded, false);
       },
       onError,
+      // A read model: no append waits for it.
+      awaitLocal: () => false,
     });
     follower.start();
     return follower;

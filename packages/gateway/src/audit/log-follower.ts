@@ -1,9 +1,9 @@
 // Follows the audit log in index order, whichever process appended it: a read model of the whole
-// log, not only of this process's events. An event this process records is delivered as it is
-// when it is the next index (the common case with one process: no read at all). A gap — entries
-// another process sharing the store appended in between — is filled by reading them back from the
-// store, at once, and every `intervalMs` anyway. Reads never overlap: a nudge during a read makes
-// one more read after it.
+// log, not only of this process's events. An event this process records is delivered from memory
+// when it is the next index (with one process, always: the store is never read for it). A gap —
+// entries another process sharing the store appended in between — is filled by reading them back
+// from the store, at once, and every `intervalMs` anyway. Reads never overlap; local events that
+// come during a read wait in memory and follow it, and only a gap still open makes another read.
 //
 // Every event says whether this process recorded it (`local`). The append of a local event waits
 // until the event has been delivered and what `onEvents` returned has settled — also when a gap
@@ -30,16 +30,18 @@ export interface LogFollowerOptions {
   readonly awaitLocal?: (recorded: RecordedEvent) => boolean;
 }
 
+/** A local event not delivered yet, and what lets its append go on (undefined: nothing waits). */
+interface PendingLocal {
+  readonly recorded: RecordedEvent;
+  release: (() => void) | undefined;
+}
+
 export class LogFollower {
   readonly #audit: AuditLog;
   readonly #options: LogFollowerOptions;
   /** The next index to deliver; undefined until the log's size is known (`from: 'end'`). */
   #next: number | undefined;
-  /**
-   * Local events waiting for a read to deliver them, with what lets their appends go on (undefined
-   * once a failed read let them go).
-   */
-  readonly #localWaiting = new Map<number, (() => void) | undefined>();
+  readonly #pending = new Map<number, PendingLocal>();
   #reading: Promise<void> | undefined;
   #again = false;
   #timer: NodeJS.Timeout | undefined;
@@ -75,19 +77,17 @@ export class LogFollower {
       const result = this.#options.onEvents([{ ...recorded, local: true }]);
       return result instanceof Promise ? result : undefined;
     }
-    if (this.#options.awaitLocal?.(recorded) === false) {
-      this.#localWaiting.set(recorded.index, undefined);
-      this.#read();
-      return;
-    }
-    const delivered = new Promise<void>((resolve) =>
-      this.#localWaiting.set(recorded.index, resolve),
-    );
+    const waits = this.#options.awaitLocal?.(recorded) !== false;
+    const pending: PendingLocal = { recorded, release: undefined };
+    const delivered = waits
+      ? new Promise<void>((resolve) => (pending.release = resolve))
+      : undefined;
+    this.#pending.set(recorded.index, pending);
     this.#read();
     return delivered;
   }
 
-  /** Reads what was appended since the last event delivered (now, or after the read going on). */
+  /** Delivers what was appended since the last event delivered (now, or after the read going on). */
   #read(): void {
     if (this.#reading !== undefined) {
       this.#again = true;
@@ -95,10 +95,9 @@ export class LogFollower {
     }
     this.#reading = this.#readAll().finally(() => {
       this.#reading = undefined;
-      if (this.#again) {
-        this.#again = false;
-        this.#read();
-      }
+      // Another read only for a gap still open before a local event (the timer does the rest).
+      if (this.#again && this.#pending.size > 0) this.#read();
+      this.#again = false;
     });
   }
 
@@ -106,15 +105,18 @@ export class LogFollower {
     try {
       // Events recorded before the start (`from: 'end'`) are not delivered; their appends go on.
       this.#next ??= await this.#audit.size();
+      this.#delivered(this.#next);
       for (;;) {
+        await this.#deliverPending();
         const page = await this.#audit.entries(this.#next, PAGE);
         if (page.length > 0) {
           this.#next = (page.at(-1) as LogEntry).index + 1;
           await this.#deliver(page);
+          this.#delivered(this.#next);
         }
-        this.#delivered(this.#next);
-        if (page.length < PAGE) return;
+        if (page.length < PAGE) break;
       }
+      await this.#deliverPending();
     } catch (error) {
       this.#options.onError(error);
       // Appends waiting for this read go on; their events come with a later read.
@@ -122,13 +124,28 @@ export class LogFollower {
     }
   }
 
+  /** Delivers, from memory, the local events that follow on from `next`. */
+  async #deliverPending(): Promise<void> {
+    for (let at = this.#next; at !== undefined; at = this.#next) {
+      const pending = this.#pending.get(at);
+      if (pending === undefined) return;
+      this.#pending.delete(at);
+      this.#next = at + 1;
+      await this.#hand([{ ...pending.recorded, local: true }]);
+      pending.release?.();
+    }
+  }
+
   async #deliver(page: readonly LogEntry[]): Promise<void> {
-    const events = page.flatMap((e) => {
-      const recorded = recordedFromEntry(e.index, e.entry);
-      return recorded === undefined
-        ? []
-        : [{ ...recorded, local: this.#localWaiting.has(e.index) }];
-    });
+    await this.#hand(
+      page.flatMap((e) => {
+        const recorded = recordedFromEntry(e.index, e.entry);
+        return recorded === undefined ? [] : [{ ...recorded, local: this.#pending.has(e.index) }];
+      }),
+    );
+  }
+
+  async #hand(events: readonly FollowedEvent[]): Promise<void> {
     try {
       await this.#options.onEvents(events);
     } catch (error) {
@@ -136,20 +153,20 @@ export class LogFollower {
     }
   }
 
-  /** Local events below `next` are delivered: their appends go on. */
+  /** Local events below `next` are delivered (or came before the start): their appends go on. */
   #delivered(next: number): void {
-    for (const [at, release] of this.#localWaiting) {
+    for (const [at, pending] of this.#pending) {
       if (at >= next) continue;
-      this.#localWaiting.delete(at);
-      release?.();
+      this.#pending.delete(at);
+      pending.release?.();
     }
   }
 
-  /** Every waiting append goes on; the events stay local for the read that delivers them. */
+  /** Every waiting append goes on; the events stay pending for the read that delivers them. */
   #letAppendsGo(): void {
-    for (const [at, release] of this.#localWaiting) {
-      release?.();
-      this.#localWaiting.set(at, undefined);
+    for (const pending of this.#pending.values()) {
+      pending.release?.();
+      pending.release = undefined;
     }
   }
 }
