@@ -11,11 +11,13 @@ function detector(when: TriggerConfig, clock: { now: number } = { now: 0 }) {
   const rule: RemediationRule = { id: 'rule', when, then: ['snapshot'] };
   const detect = new TriggerDetector([rule], () => clock.now);
   let index = 0;
-  return (event: Record<string, unknown>) =>
-    detect.observe({
+  return (event: Record<string, unknown>) => {
+    const recorded = {
       index: index++,
       event: { type: 'guard.decision', agent: AGENT, ...event },
-    } as RecordedEvent);
+    } as RecordedEvent;
+    return [...detect.observeStateless(recorded), ...detect.observeStateful(recorded)];
+  };
 }
 
 const deny = { decision: 'deny', tool: 'db/query', severity: 'medium', policyIds: ['p'] };

@@ -58,11 +58,6 @@ export class TriggerDetector {
     );
   }
 
-  /** The rules `recorded` fires, in configuration order. */
-  observe(recorded: RecordedEvent): Firing[] {
-    return this.#observe(recorded, () => true);
-  }
-
   /** The stateless rules `recorded` fires. */
   observeStateless(recorded: RecordedEvent): Firing[] {
     return this.#observe(recorded, (rule) => !isStateful(rule));
