@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { KyselyPlugin } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildHttpServer } from '../src/api/index.js';
@@ -18,6 +19,8 @@ import { accessOf, operatorSession } from './support/operators.js';
 import { cleanupStores, DRIVERS } from './support/stores.js';
 
 afterAll(cleanupStores);
+
+const driver0 = () => DRIVERS[0] as (typeof DRIVERS)[number];
 
 for (const driver of DRIVERS) {
   describe.skipIf(driver.unavailable !== undefined)(`log follower: ${driver.name}`, () => {
@@ -69,6 +72,62 @@ for (const driver of DRIVERS) {
     });
   });
 }
+
+describe.skipIf(DRIVERS[0]?.unavailable !== undefined)('log follower: reads that fail', () => {
+  it('lets a waiting append go on, and delivers its event with a later read', async () => {
+    const { store, reopen } = await driver0().fresh();
+    const otherStore = await reopen();
+    // This gateway's reads can be made to fail; its appends write through the store's own path.
+    let failReads = false;
+    const failing: KyselyPlugin = {
+      transformQuery: (args) => {
+        if (failReads && args.node.kind === 'SelectQueryNode') throw new Error('read refused');
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    const signer = newSigner();
+    const masterKey = randomBytes(32);
+    const here = await openTestLog(
+      { ...store, db: store.db.withPlugin(failing) },
+      { signer, masterKey, batchMaxDelayMs: 0 },
+    );
+    const there = await openTestLog(otherStore, { signer, masterKey, batchMaxDelayMs: 0 });
+    const seen: FollowedEvent[] = [];
+    const errors: unknown[] = [];
+    const follower = new LogFollower(here, {
+      from: 0,
+      intervalMs: 3_600_000, // only gaps make it read here
+      onEvents: (events) => seen.push(...events),
+      onError: (error) => errors.push(error),
+    });
+    follower.start();
+    await new Promise((resolve) => setTimeout(resolve, 20)); // its first read (of nothing) is done
+    try {
+      await there.append({ type: 'there-0' });
+      failReads = true;
+      // A gap (there-0) comes before it and the read fails: the append still resolves.
+      expect(await here.append({ type: 'here-1' })).toBe(1);
+      expect(errors.length).toBeGreaterThan(0);
+      expect(seen).toEqual([]);
+      failReads = false;
+      // The next gap read delivers what the failed one could not, here-1 still marked local.
+      await here.append({ type: 'here-2' });
+      expect(seen.map((r) => `${r.index}:${r.event.type}:${r.local}`)).toEqual([
+        '0:there-0:false',
+        '1:here-1:true',
+        '2:here-2:true',
+      ]);
+    } finally {
+      failReads = false;
+      await follower.stop();
+      await there.close();
+      await here.close();
+      await otherStore.close();
+      await store.close();
+    }
+  });
+});
 
 describe('the governance center', () => {
   it('lists in /api/activity an event another gateway on the same store recorded', async () => {
