@@ -22,7 +22,7 @@ export type Location = { kind: 'sqlite'; file: string } | { kind: 'postgres'; sc
 
 const cleanups: Array<() => Promise<void>> = [];
 
-/** Removes every temp directory and schema the tests made. Call from afterAll. */
+/** Removes every temp directory the tests made (schemas go with the run: global-setup.ts). Call from afterAll. */
 export async function cleanupStores(): Promise<void> {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 }
@@ -50,15 +50,10 @@ export function tempDir(prefix = 'zt4ai-test-'): string {
   return dir;
 }
 
+/** A new schema name of this test run; the run's global teardown drops them all (global-setup.ts). */
 export function freshSchema(): string {
-  const schema = `zt4ai_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  cleanups.push(async () => {
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    await client.query(`drop schema if exists ${schema} cascade`);
-    await client.end();
-  });
-  return schema;
+  const run = process.env.ZT4AI_TEST_RUN ?? 'adhoc';
+  return `zt4ai_test_${run}_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
 }
 
 const sqlite: Driver = {
