@@ -28,9 +28,14 @@ export class TriggerDetector {
   readonly #rules: readonly RemediationRule[];
   readonly #bursts = new Map<RemediationRule, DenialWindow>();
   readonly #rates = new Map<RemediationRule, RateBaseline>();
+  /** The stateful rules that stop the agent (see stopsOn). */
+  readonly #stoppingStateful: readonly RemediationRule[];
 
   constructor(rules: readonly RemediationRule[], now: () => number) {
     this.#rules = rules;
+    this.#stoppingStateful = rules.filter(
+      (rule) => isStateful(rule) && rule.then.some((action) => STOPPING.includes(action)),
+    );
     for (const rule of rules) {
       if (rule.when.kind === 'denial-burst')
         this.#bursts.set(rule, new DenialWindow(rule.when, now));
@@ -49,13 +54,7 @@ export class TriggerDetector {
    * completes a burst, must be contained before its append resolves.
    */
   stopsOn(recorded: RecordedEvent): boolean {
-    const { type, decision } = recorded.event;
-    return this.#rules.some(
-      (rule) =>
-        rule.then.some((action) => STOPPING.includes(action)) &&
-        ((rule.when.kind === 'denial-burst' && type === 'guard.decision' && decision === 'deny') ||
-          (rule.when.kind === 'rate-anomaly' && type === 'guard.decision')),
-    );
+    return this.#stoppingStateful.some((rule) => counts(rule.when, recorded.event));
   }
 
   /** The stateless rules `recorded` fires. */
@@ -88,14 +87,14 @@ export class TriggerDetector {
     const when = rule.when;
     switch (when.kind) {
       case 'denial-burst': {
-        if (event.type !== 'guard.decision' || event.decision !== 'deny') return undefined;
+        if (!counts(when, event)) return undefined;
         const burst = this.#bursts.get(rule)?.add(agent, index, eventTime(event));
         return burst === undefined
           ? undefined
           : { detail: `${burst.length} denials within ${when.withinSeconds} s`, evidence: burst };
       }
       case 'rate-anomaly': {
-        if (event.type !== 'guard.decision') return undefined;
+        if (!counts(when, event)) return undefined;
         const spike = this.#rates.get(rule)?.add(agent, index, eventTime(event));
         return spike === undefined
           ? undefined
@@ -114,6 +113,14 @@ export class TriggerDetector {
 
 const isStateful = (rule: RemediationRule): boolean =>
   rule.when.kind === 'denial-burst' || rule.when.kind === 'rate-anomaly';
+
+/** Whether a stateful trigger counts `event`: a burst counts denials, a rate every decision. */
+function counts(when: TriggerConfig, event: Event): boolean {
+  if (event.type !== 'guard.decision') return false;
+  return (
+    when.kind === 'rate-anomaly' || (when.kind === 'denial-burst' && event.decision === 'deny')
+  );
+}
 
 /** When the event was recorded (epoch ms), or undefined when it carries no readable time. */
 function eventTime(event: Event): number | undefined {
