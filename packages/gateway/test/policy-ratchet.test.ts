@@ -15,12 +15,16 @@ import { signBundle } from '../src/policy/policy-bundle.js';
 import { openControlPlane } from '../src/server.js';
 import type { Store } from '../src/store/index.js';
 import {
+  exited,
   freshDataDir,
   jsonLines,
+  onLines,
   removeDir,
   runCli,
+  spawnCli,
   STACK_FRAME,
   tempDir,
+  within,
 } from './support/process.js';
 import { cleanupStores, DRIVERS } from './support/stores.js';
 
@@ -293,5 +297,34 @@ describe('a control plane over a signed bundle directory', () => {
     expect(first?.error?.message).toContain('0.5.0 is older than 1.0.0');
     expect(result.stderr).not.toContain(STACK_FRAME);
     expect(result.stdout).not.toContain('Server listening');
+  });
+
+  it('`zt4ai up --allow-policy-rollback` starts with it, warns, and stops on SIGTERM', async () => {
+    const child = spawnCli(['up', '--port', '0', '--data-dir', data, '--allow-policy-rollback'], {
+      cwd: work,
+    });
+    const logs: Array<Record<string, unknown>> = [];
+    const listening = new Promise<void>((resolve, reject) => {
+      onLines(child.stdout, (line) => {
+        const log = JSON.parse(line) as Record<string, unknown>;
+        logs.push(log);
+        if (String(log['msg']).startsWith('Server listening at ')) resolve();
+      });
+      child.on('close', (code) => reject(new Error(`up exited (${code})`)));
+    });
+    try {
+      await within(listening, 20_000, 'zt4ai up --allow-policy-rollback');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect((await within(exited(child), 15_000, 'zt4ai up after SIGTERM')).code).toBe(0);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        msg: expect.stringContaining('POLICY ROLLBACK') as string,
+        version: '0.5.0',
+        previous: { name: 'acme', version: '1.0.0' },
+      }),
+    );
   });
 });
