@@ -18,10 +18,9 @@ import {
   exited,
   freshDataDir,
   jsonLines,
-  onLines,
   removeDir,
   runCli,
-  spawnCli,
+  startServer,
   STACK_FRAME,
   tempDir,
   within,
@@ -300,25 +299,10 @@ describe('a control plane over a signed bundle directory', () => {
   });
 
   it('`zt4ai up --allow-policy-rollback` starts with it, warns, and stops on SIGTERM', async () => {
-    const child = spawnCli(['up', '--port', '0', '--data-dir', data, '--allow-policy-rollback'], {
-      cwd: work,
-    });
-    const logs: Array<Record<string, unknown>> = [];
-    const listening = new Promise<void>((resolve, reject) => {
-      onLines(child.stdout, (line) => {
-        const log = JSON.parse(line) as Record<string, unknown>;
-        logs.push(log);
-        if (String(log['msg']).startsWith('Server listening at ')) resolve();
-      });
-      child.on('close', (code) => reject(new Error(`up exited (${code})`)));
-    });
-    try {
-      await within(listening, 20_000, 'zt4ai up --allow-policy-rollback');
-    } finally {
-      child.kill('SIGTERM');
-    }
-    expect((await within(exited(child), 15_000, 'zt4ai up after SIGTERM')).code).toBe(0);
-    expect(logs).toContainEqual(
+    const server = await startServer(data, { cwd: work }, ['--allow-policy-rollback']);
+    server.child.kill('SIGTERM');
+    expect((await within(exited(server.child), 15_000, 'zt4ai up after SIGTERM')).code).toBe(0);
+    expect(server.logs).toContainEqual(
       expect.objectContaining({
         level: 40,
         msg: expect.stringContaining('POLICY ROLLBACK') as string,

@@ -209,11 +209,16 @@ export interface RunningServer {
 }
 
 /**
- * Starts `zt4ai up --port 0` on `dataDir` and resolves once it is listening. The port is read from
- * the pino log line Fastify writes: {"msg":"Server listening at http://127.0.0.1:PORT"}.
+ * Starts `zt4ai up --port 0` on `dataDir` (with `flags` of `up`) and resolves once it is listening.
+ * The port is read from the pino log line Fastify writes:
+ * {"msg":"Server listening at http://127.0.0.1:PORT"}.
  */
-export function startServer(dataDir: string, options: SpawnOptions = {}): Promise<RunningServer> {
-  const child = spawnCli(['up', '--port', '0', '--data-dir', dataDir], options);
+export function startServer(
+  dataDir: string,
+  options: SpawnOptions = {},
+  flags: readonly string[] = [],
+): Promise<RunningServer> {
+  const child = spawnCli(['up', '--port', '0', '--data-dir', dataDir, ...flags], options);
   const logs: Array<Record<string, unknown>> = [];
   const stderr = collect(child.stderr);
   return within(
