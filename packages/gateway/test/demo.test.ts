@@ -11,6 +11,7 @@ import {
   tempDir,
   within,
   collect,
+  onLines,
 } from './support/process.js';
 
 interface Item {
@@ -59,23 +60,18 @@ beforeAll(async () => {
   dataDir = tempDir('zt4ai-demo-');
   const child = spawnCli(['up', '--demo', '--port', '0', '--data-dir', dataDir]);
   const stderr = collect(child.stderr);
-  child.stdout.resume(); // the log lines are not needed here
+  // The organization is created once the server listens; the demo logs when it is complete.
+  const created = new Promise<void>((resolve) =>
+    onLines(child.stdout, (line) => {
+      if (line.includes('demo: organization created')) resolve();
+    }),
+  );
   const token = await firstStartToken(stderr, 30_000);
   const url = /governance center at (http:\/\/127\.0\.0\.1:\d+)\//.exec(stderr())?.[1] ?? '';
   server = { child, url, logs: [], stderr };
   session = await redeemLogin(url, token);
-  // The organization is created once the server listens: wait for its four agents.
-  const agents = await within(
-    (async () => {
-      for (;;) {
-        const fleet = await api<{ agents: Array<{ id: string; name: string }> }>('/api/agents');
-        if (fleet.agents.length >= 4) return fleet.agents;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })(),
-    30_000,
-    'the demo organization',
-  );
+  await within(created, 45_000, 'the demo organization');
+  const { agents } = await api<{ agents: Array<{ id: string; name: string }> }>('/api/agents');
   ids = new Map(agents.map((a) => [a.name, a.id]));
 });
 
