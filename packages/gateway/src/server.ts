@@ -262,6 +262,7 @@ export async function openMcpGateway(
     tools: new Map(config.tools.map((tool) => [tool.name, tool])),
     pathRoots: config.guard.pathRoots,
     pins,
+    store: plane.store,
     logger: options.logger,
   });
   plane.remediation.sessions.add(gateway);

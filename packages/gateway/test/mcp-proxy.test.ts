@@ -46,6 +46,7 @@ beforeAll(async () => {
       tools: [
         { name: 'fs/read_text_file', sink: 'internal', resultLabels: ['untrusted'] },
         { name: 'fs/list_directory', sink: 'internal' },
+        { name: 'fs/get_file_info', privileged: true, sink: 'internal' },
       ],
       mcp: { autoApproveTools: true },
     }),
@@ -268,6 +269,28 @@ describe('mcp-proxy in front of the filesystem server', () => {
         expect.objectContaining({ tool: 'fs/write_file', reason: 'hidden' }),
       ]);
     });
+  });
+});
+
+describe('two proxies of one agent', () => {
+  it('share its taint labels: untrusted content read through one makes a privileged call through the other wait for a human', async () => {
+    const agent = await localAgent(['tools/call:fs/read_text_file', 'tools/call:fs/get_file_info']);
+    const reader = (await desktopClient(agent)).client;
+    const other = (await desktopClient(agent)).client;
+    try {
+      const info = { name: 'get_file_info', arguments: { path: join(root, 'notes.txt') } };
+      expect((await other.callTool(info)).isError).not.toBe(true);
+      await reader.callTool({
+        name: 'read_text_file',
+        arguments: { path: join(root, 'notes.txt') },
+      });
+      const after = await other.callTool(info);
+      expect(after.isError).toBe(true);
+      expect(textOf(after)).toMatch(/^Approval required \(pending request grt_[A-Za-z0-9_-]+\): /);
+    } finally {
+      await reader.close();
+      await other.close();
+    }
   });
 });
 

@@ -95,6 +95,14 @@ export class SessionTaint {
   }
 
   /**
+   * Labels this agent received at another enforcement point sharing the store: they join
+   * `sessionLabels()`. Their values stay there, so they are never `flowing` here.
+   */
+  adoptLabels(labels: readonly string[]): void {
+    for (const label of checkLabels(labels)) this.#labels.add(label);
+  }
+
+  /**
    * The labels flowing into a call with these argument strings. An argument carries a label when
    * - a card, IBAN, e-mail or phone number in it equals a remembered one after normalization
    *   (IBAN/card without separators, e-mail in lower case), or

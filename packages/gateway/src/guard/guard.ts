@@ -52,6 +52,11 @@ export interface GuardRequest {
   readonly argKinds?: Readonly<Record<string, ArgKind>>;
   readonly session?: SessionTaint;
   /**
+   * Brings `session` up to date before the detectors run (the labels the agent received at other
+   * gateways on the store); a failure denies the call.
+   */
+  readonly syncSession?: () => Promise<void>;
+  /**
    * A proposed action screened before anything runs it (a tool call in a model's answer): decided
    * like any call, but it takes no use of the grant and opens no elevation request, since the
    * call itself, if the agent makes it, is decided again. Recorded as `guard.screened`.
@@ -258,6 +263,7 @@ export class Guard {
 
   /** Steps 3–4: normalize the arguments and run the detectors, DNS within the time budget. */
   async #detect(request: GuardRequest, tool: ToolConfig | undefined): Promise<CallFacts> {
+    await request.syncSession?.();
     const facts = detectCallFacts(
       tool,
       request.tool,

@@ -11,6 +11,7 @@ import type { ArgKind } from '../detectors/detector.js';
 import type { DecisionRecorder, Guard, GuardAction, GuardDecision } from '../guard/index.js';
 import type { CallContext } from './call-context.js';
 import { resultLabels } from './result-labels.js';
+import type { SharedTaintLabels } from './shared-taint-labels.js';
 import type { UpstreamFailure, UpstreamOutcome } from './upstream-client.js';
 
 export interface GuardedRequest<T> {
@@ -46,6 +47,8 @@ export interface GuardedCallDeps {
   readonly guard: Pick<Guard, 'decide'>;
   readonly audit: DecisionRecorder;
   readonly maxResultBytes: number;
+  /** Shares the agent's taint labels with the other gateways on the store. */
+  readonly sharedLabels?: SharedTaintLabels;
   readonly now?: () => number;
 }
 
@@ -53,14 +56,17 @@ export async function guardedCall<T>(
   deps: GuardedCallDeps,
   request: GuardedRequest<T>,
 ): Promise<GuardedOutcome<T>> {
+  const { principal, taint } = request.context;
+  const shared = deps.sharedLabels;
   const decision = await deps.guard.decide({
-    agent: request.context.principal,
+    agent: principal,
     authenticated: request.context.verified,
     action: request.action,
     tool: request.tool,
     args: request.args,
     ...(request.argKinds === undefined ? {} : { argKinds: request.argKinds }),
-    session: request.context.taint,
+    session: taint,
+    ...(shared === undefined ? {} : { syncSession: () => shared.pull(principal.id, taint) }),
   });
   const index = await decision.recorded.then(
     (i) => i,
@@ -81,6 +87,15 @@ export async function guardedCall<T>(
   return pass(deps, request, event, outcome.value);
 }
 
+/** Writes the agent's labels for the other gateways; false when the store did not take them. */
+async function shareLabels(deps: GuardedCallDeps, context: CallContext): Promise<boolean> {
+  if (deps.sharedLabels === undefined) return true;
+  return deps.sharedLabels.publish(context.principal.id, context.taint.sessionLabels()).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** Labels the result, remembers it in the taint, records the outcome; withholds on any failure. */
 async function pass<T>(
   deps: GuardedCallDeps,
@@ -90,28 +105,20 @@ async function pass<T>(
 ): Promise<GuardedOutcome<T>> {
   const json = JSON.stringify(value) ?? 'null';
   const bytes = Buffer.byteLength(json);
-  if (bytes > deps.maxResultBytes) {
-    await record(deps, {
-      ...event,
-      type: 'mcp.call.failed',
-      failure: 'result-too-large',
-      resultBytes: bytes,
-    });
-    return { kind: 'withheld', why: 'too-large' };
-  }
+  const withhold = async (failure: string, why: WithheldReason): Promise<GuardedOutcome<T>> => {
+    await record(deps, { ...event, type: 'mcp.call.failed', failure, resultBytes: bytes });
+    return { kind: 'withheld', why };
+  };
+  if (bytes > deps.maxResultBytes) return withhold('result-too-large', 'too-large');
   let labels: string[];
   try {
     labels = resultLabels(value, request.labels);
     request.context.taint.record({ labels, content: value });
   } catch {
-    await record(deps, {
-      ...event,
-      type: 'mcp.call.failed',
-      failure: 'result-uninspectable',
-      resultBytes: bytes,
-    });
-    return { kind: 'withheld', why: 'uninspectable' };
+    return withhold('result-uninspectable', 'uninspectable');
   }
+  if (!(await shareLabels(deps, request.context)))
+    return withhold('result-labels-unshared', 'unrecorded');
   const completed = { ...event, type: 'mcp.call.completed', resultBytes: bytes, labels };
   if (!(await record(deps, completed, { result: json })))
     return { kind: 'withheld', why: 'unrecorded' };

@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { McpConfig } from '../config/index.js';
 import type { DecisionRecorder, Guard, ToolConfig } from '../guard/index.js';
 import type { IdentityService } from '../identity/index.js';
+import type { Store } from '../store/index.js';
 import { CallContext } from './call-context.js';
 import { EdgeAuthenticator, type EdgeIdentity } from './edge-auth.js';
 import { buildGatewayServer } from './gateway-server.js';
@@ -26,6 +27,7 @@ import { jsonRpcErrorResponse, unauthorizedResponse } from './http-responses.js'
 import { parseJsonRpcBody } from './json-rpc-body.js';
 import { LegacySessions } from './legacy-sessions.js';
 import type { PinReviewer } from './pin-review.js';
+import { SharedTaintLabels } from './shared-taint-labels.js';
 import { TaintRegistry } from './taint-registry.js';
 import { UpstreamCatalog } from './upstream-catalog.js';
 import { Upstream } from './upstream-client.js';
@@ -44,6 +46,8 @@ export interface McpGatewayOptions {
   readonly pathRoots: readonly string[];
   /** Tool pinning (tool-pins.ts): only approved tools are listed or called. */
   readonly pins: PinReviewer;
+  /** Where the agents' taint labels are shared with the other gateways (shared-taint-labels.ts). */
+  readonly store: Store;
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -77,6 +81,7 @@ export class McpGateway {
       endpointUrl: `${options.publicUrl}${MCP_PATH}`,
     });
     this.#taints = new TaintRegistry(config.taintIdleTimeoutMs, now);
+    const sharedLabels = new SharedTaintLabels(options.store, config.taintIdleTimeoutMs, now);
     const deps: HandlerDeps = {
       catalog: this.catalog,
       pins: options.pins,
@@ -85,6 +90,7 @@ export class McpGateway {
       audit: options.audit,
       pathRoots: options.pathRoots,
       maxResultBytes: config.maxResultBytes,
+      sharedLabels,
       logger,
       now,
     };
@@ -105,6 +111,7 @@ export class McpGateway {
     this.#sweeper = setInterval(
       () => {
         this.#taints.sweep();
+        sharedLabels.sweep().catch(() => undefined); // retried at the next sweep
         void this.sessions.sweep();
       },
       Math.min(SWEEP_EVERY_MS, config.sessionIdleTimeoutMs),

@@ -369,6 +369,23 @@ const proofJtis: Migration = {
   },
 };
 
+const taintLabels: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('mcp_taint_labels')
+      .addColumn('agent', 'text', (c) => c.notNull())
+      .addColumn('label', 'text', (c) => c.notNull())
+      .addColumn('seen_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('mcp_taint_labels_pk', ['agent', 'label'])
+      .execute();
+    await db.schema
+      .createIndex('mcp_taint_labels_seen')
+      .on('mcp_taint_labels')
+      .column('seen_at')
+      .execute();
+  },
+};
+
 /** All migrations for a driver, keyed by their ordered names. */
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   const binary: Binary = kind === 'sqlite' ? 'blob' : 'bytea';
@@ -385,6 +402,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
         '0008_payload_key_id': payloadKeyId,
         '0009_policy_bundle': policyBundle,
         '0010_proof_jtis': proofJtis,
+        '0011_taint_labels': taintLabels,
       }),
   };
 }

@@ -323,6 +323,13 @@ export interface ProofJtiRow {
   expires_at: number;
 }
 
+/** A label an agent's tool results carried, as last seen by any gateway (epoch ms). */
+export interface TaintLabelRow {
+  agent: string;
+  label: string;
+  seen_at: number;
+}
+
 export interface Database {
   mcp_tool_pins: ToolPinRow;
   grants: GrantRow;
@@ -348,4 +355,5 @@ export interface Database {
   webhook_outbox: WebhookOutboxRow;
   policy_bundle: PolicyBundleRow;
   identity_proof_jtis: ProofJtiRow;
+  mcp_taint_labels: TaintLabelRow;
 }
