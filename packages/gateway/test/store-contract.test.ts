@@ -45,6 +45,43 @@ for (const driver of DRIVERS) {
       await store.close();
     });
 
+    it("a change one process announces moves that topic's token here and in every other process", async () => {
+      const { store, reopen } = await driver.fresh();
+      const other = await reopen();
+      try {
+        for (const topic of ['security', 'taint'] as const) {
+          const mine = store.changeToken(topic);
+          const theirs = other.changeToken(topic);
+          // The other process commits, then announces.
+          await other.db
+            .insertInto('operators')
+            .values({ ...OPERATOR, name: topic })
+            .execute();
+          await other.announceChange(topic);
+          expect(other.changeToken(topic)).not.toBe(theirs);
+          const until = Date.now() + 2000;
+          while (store.changeToken(topic) === mine && Date.now() < until)
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          expect(store.changeToken(topic)).not.toBe(mine);
+        }
+        // PostgreSQL notifies per topic: a taint change leaves the security caches alone. (SQLite
+        // sees any commit of another process through data_version: both tokens move there.)
+        if (driver.name === 'postgres') {
+          const security = store.changeToken('security');
+          await other.announceChange('taint');
+          const taint = store.changeToken('taint');
+          const until = Date.now() + 2000;
+          while (store.changeToken('taint') === taint && Date.now() < until)
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          expect(store.changeToken('security')).toBe(security);
+          expect(store.changeToken()).toBe(security);
+        }
+      } finally {
+        await other.close();
+        await store.close();
+      }
+    });
+
     // better-sqlite3 waits for a lock synchronously, so two SQLite handles in one process would
     // block each other's event loop: there the second writer is another task on the same handle.
     // (Separate processes on one SQLite file are covered by the CLI tests.)

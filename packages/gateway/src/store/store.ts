@@ -5,8 +5,15 @@ import type { Database } from './schema.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
+/**
+ * What a change token follows: `security` state (agent status, revocations, keys, grants, pins) or
+ * the agents' `taint` (mcp/shared-taint.ts), which changes far more often and must not make every
+ * security cache reload.
+ */
+export type ChangeTopic = 'security' | 'taint';
+
 /** Named cross-process locks. Each maps to one advisory lock id on PostgreSQL. */
-export type StoreLock = 'audit-sequencer' | 'policy-bundle';
+export type StoreLock = 'audit-sequencer' | 'policy-bundle' | 'mcp-taint';
 
 export interface Store {
   readonly kind: StoreKind;
@@ -24,12 +31,12 @@ export interface Store {
    */
   appendAuditBatch<T>(plan: AuditBatchPlan<T>): Promise<T>;
   /**
-   * A cheap, synchronous token that changes whenever security state (agent status, revocations,
-   * keys) may have changed in any process sharing the store. Caches compare it on every use.
+   * A cheap, synchronous token that changes whenever the state of `topic` (default `security`) may
+   * have changed in any process sharing the store. Caches compare it on every use.
    */
-  changeToken(): string;
-  /** Tells every process sharing the store that security state changed. Call after commit. */
-  announceChange(): Promise<void>;
+  changeToken(topic?: ChangeTopic): string;
+  /** Tells every process sharing the store that `topic` (default `security`) changed, after commit. */
+  announceChange(topic?: ChangeTopic): Promise<void>;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
   /** Waits for in-flight work and releases connections and file handles. */

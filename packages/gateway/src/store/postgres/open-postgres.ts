@@ -6,12 +6,13 @@ import { ZtError } from '../../errors.js';
 import { appendAuditBatchWithKysely } from '../audit-batch.js';
 import { runMigrations } from '../run-migrations.js';
 import type { Database } from '../schema.js';
-import type { Store, StoreLock } from '../store.js';
+import type { ChangeTopic, Store, StoreLock } from '../store.js';
 
 /** Advisory lock ids: stable numbers, one per named lock. */
 const LOCK_IDS: Record<StoreLock, number> = {
   'audit-sequencer': 0x7a74_0001,
   'policy-bundle': 0x7a74_0002,
+  'mcp-taint': 0x7a74_0003,
 };
 const INT8_OID = 20;
 const POOL_SIZE = 10;
@@ -64,10 +65,10 @@ export async function openPostgresStore(
   return {
     kind: 'postgres',
     db,
-    changeToken: changes.token,
-    announceChange: async () => {
-      changes.bump();
-      await sql`select pg_notify(${changes.channel}, '')`.execute(db);
+    changeToken: (topic = 'security') => changes.token(topic),
+    announceChange: async (topic = 'security') => {
+      changes.bump(topic);
+      await sql`select pg_notify(${changes.channels[topic]}, '')`.execute(db);
     },
     exclusive,
     appendAuditBatch: (plan) =>
@@ -83,26 +84,35 @@ export async function openPostgresStore(
 }
 
 interface ChangeListener {
-  readonly channel: string;
-  token(): string;
-  bump(): void;
+  readonly channels: Readonly<Record<ChangeTopic, string>>;
+  token(topic: ChangeTopic): string;
+  bump(topic: ChangeTopic): void;
   close(): Promise<void>;
 }
 
 /**
- * LISTENs on one dedicated connection for change notifications from other processes. While that
- * connection is down nothing can be known, so the token changes on every read (every cache
- * reloads: slower, never stale) until it is back.
+ * LISTENs on one dedicated connection for change notifications from other processes, one channel
+ * per topic. While that connection is down nothing can be known, so every token changes on every
+ * read (every cache reloads: slower, never stale) until it is back.
  */
 async function listenForChanges(url: string, schema: string | undefined): Promise<ChangeListener> {
-  const channel = `zt4ai_changes_${schema ?? 'default'}`;
-  let counter = 0;
+  const suffix = schema ?? 'default';
+  const channels: Record<ChangeTopic, string> = {
+    security: `zt4ai_changes_${suffix}`,
+    taint: `zt4ai_taint_${suffix}`,
+  };
+  const counters: Record<ChangeTopic, number> = { security: 0, taint: 0 };
+  const topicOf = new Map(Object.entries(channels).map(([topic, channel]) => [channel, topic]));
   let connected = false;
   let closed = false;
   let client: pg.Client | undefined;
+  const bumpAll = (): void => {
+    counters.security += 1;
+    counters.taint += 1;
+  };
   const down = (): void => {
     connected = false;
-    counter += 1;
+    bumpAll();
     const lost = client;
     client = undefined;
     void lost?.end().catch(() => undefined);
@@ -114,17 +124,19 @@ async function listenForChanges(url: string, schema: string | undefined): Promis
       connectionTimeoutMillis: 10_000,
       keepAlive: true,
     });
-    next.on('notification', () => {
-      counter += 1;
+    next.on('notification', (message) => {
+      const topic = topicOf.get(message.channel) as ChangeTopic | undefined;
+      if (topic === undefined) bumpAll();
+      else counters[topic] += 1;
     });
     next.on('error', () => {
       if (client === next) down();
     });
     await next.connect();
-    await next.query(`listen "${channel}"`);
+    for (const channel of Object.values(channels)) await next.query(`listen "${channel}"`);
     client = next;
     connected = true;
-    counter += 1;
+    bumpAll();
   };
   // Retries until the listener is back; until then the token moves on every read.
   const reconnect = (): void => {
@@ -150,10 +162,10 @@ async function listenForChanges(url: string, schema: string | undefined): Promis
   }, HEARTBEAT_MS).unref();
   await connect();
   return {
-    channel,
-    token: () => (connected ? `pg:${counter}` : `pg:down:${(counter += 1)}`),
-    bump: () => {
-      counter += 1;
+    channels,
+    token: (topic) => (connected ? `pg:${counters[topic]}` : `pg:down:${(counters[topic] += 1)}`),
+    bump: (topic) => {
+      counters[topic] += 1;
     },
     close: async () => {
       closed = true;

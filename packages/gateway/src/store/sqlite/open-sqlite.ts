@@ -7,7 +7,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import { ZtError } from '../../errors.js';
 import { runMigrations } from '../run-migrations.js';
 import type { Database } from '../schema.js';
-import type { Store } from '../store.js';
+import type { ChangeTopic, Store } from '../store.js';
 import { sqliteAuditBatch } from './sqlite-audit-batch.js';
 import { withStatementCache } from './statement-cache.js';
 
@@ -37,7 +37,7 @@ export async function openSqliteStore(file: string): Promise<Store> {
     await db.destroy();
     throw error;
   }
-  let localChanges = 0;
+  const localChanges: Record<ChangeTopic, number> = { security: 0, taint: 0 };
   let dataVersion = '';
   let readAt = -Infinity;
   return {
@@ -47,16 +47,16 @@ export async function openSqliteStore(file: string): Promise<Store> {
     // counted locally by announceChange(), at once. Reading the pragma costs a few microseconds and
     // every decision asks several times, so it is read at most once per DATA_VERSION_READ_MS: a
     // commit by another process is seen at most that much later.
-    changeToken: () => {
+    changeToken: (topic = 'security') => {
       const now = performance.now();
       if (now - readAt >= DATA_VERSION_READ_MS) {
         dataVersion = String(native.pragma('data_version', { simple: true }));
         readAt = now;
       }
-      return `${dataVersion}:${localChanges}`;
+      return `${dataVersion}:${localChanges[topic]}`;
     },
-    announceChange: async () => {
-      localChanges += 1;
+    announceChange: async (topic = 'security') => {
+      localChanges[topic] += 1;
     },
     exclusive: (_lock, work) =>
       db.connection().execute(async (conn) => {
