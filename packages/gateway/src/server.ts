@@ -1,6 +1,7 @@
 // Composition root: the only module that picks concrete drivers and wires components together.
 // The guard, its parsers and policies, and the MCP and LLM gateways are loaded when first used: a
 // CLI command that only reads the log does not pay for them.
+import { hkdfSync } from 'node:crypto';
 import type { Config } from './config/index.js';
 import { AuditLog, loadLogSigner } from './audit/index.js';
 import { GrantService } from './grants/index.js';
@@ -15,6 +16,9 @@ import { Remediation } from './remediation/index.js';
 import { openPostgresStore, openSqliteStore, type Store } from './store/index.js';
 import type { Logger } from 'pino';
 
+/** HKDF info of the key that seals shared taint values (mcp/shared-taint.ts). */
+const TAINT_KEY_INFO = 'zt4ai taint values v1';
+
 /** Everything a command or the HTTP server needs, opened from one configuration. */
 export interface ControlPlane {
   readonly config: Config;
@@ -27,6 +31,8 @@ export interface ControlPlane {
    * (`remediation.start(logger)`); opening an MCP or LLM gateway starts it.
    */
   readonly remediation: Remediation;
+  /** Seals the taint values gateways share through the store (derived from the master key). */
+  readonly taintKey: Buffer;
   /**
    * The guard, built on first use (it loads the policy set and the parsers): the policies in force
    * and the pipeline every enforcement point calls. Loading is recorded in the audit log.
@@ -122,6 +128,7 @@ export async function openControlPlane(
     identity,
     grants,
     remediation,
+    taintKey: Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), TAINT_KEY_INFO, 32)),
     guard: () =>
       (guard ??= buildGuard(config, { store, audit, identity, grants }, options).catch(
         (error: unknown) => {
@@ -263,6 +270,7 @@ export async function openMcpGateway(
     pathRoots: config.guard.pathRoots,
     pins,
     store: plane.store,
+    taintKey: plane.taintKey,
     logger: options.logger,
   });
   plane.remediation.sessions.add(gateway);

@@ -131,6 +131,24 @@ describe('SessionTaint', () => {
     expect(taint.labelsFor(args(['VAL-000151'])).labels).toEqual([]);
   });
 
+  it('record returns the values it took (at most maxValues, the latest) for adopt to take elsewhere', () => {
+    const here = new SessionTaint({ maxValues: 2 });
+    const taken = here.record({
+      labels: ['confidential'],
+      content: ['ACCT-000001', 'ACCT-000002', 'ACCT-000003'],
+    });
+    expect(taken).toEqual(['ACCT-000002', 'ACCT-000003']);
+    expect(here.record({ labels: [], content: 'ACCT-000004' })).toEqual([]);
+    const there = new SessionTaint();
+    there.adopt(['confidential'], taken);
+    expect(there.sessionLabels()).toEqual(['confidential']);
+    expect(there.labelsFor(args(['send ACCT-000003 now'])).labels).toEqual(['confidential']);
+    there.adopt(['untrusted']);
+    expect(there.sessionLabels()).toEqual(['confidential', 'untrusted']);
+    expect(() => there.adopt(['x'], [42 as unknown as string])).toThrow(TypeError);
+    expect(() => there.adopt('x' as unknown as string[])).toThrow(TypeError);
+  });
+
   it('default memory bound is 10,000 values', () => {
     const taint = new SessionTaint();
     const rows = Array.from({ length: 12_000 }, (_, i) => `ROW-${String(i).padStart(8, '0')}`);

@@ -84,22 +84,35 @@ export class SessionTaint {
    *
    * Throws ZtError `detector-limit` when the result is larger than `maxResultChars` or nests
    * deeper than collectStrings allows, and TypeError when `labels` is not an array of strings.
+   * Returns the values taken, at most `maxValues` (the latest), for sharing with `adopt`.
    */
-  record(result: { readonly labels: readonly string[]; readonly content: unknown }): void {
+  record(result: { readonly labels: readonly string[]; readonly content: unknown }): string[] {
     const labels = checkLabels(result.labels);
-    if (labels.length === 0) return;
+    if (labels.length === 0) return [];
     for (const label of labels) this.#labels.add(label);
+    const taken = new Set<string>();
     for (const leaf of this.#leaves(result.content)) {
-      for (const value of valuesOf(leaf)) this.#remember(value, labels);
+      for (const value of valuesOf(leaf)) {
+        this.#remember(value, labels);
+        taken.delete(value);
+        taken.add(value);
+      }
     }
+    return [...taken].slice(-this.#maxValues);
   }
 
   /**
-   * Labels this agent received at another enforcement point sharing the store: they join
-   * `sessionLabels()`. Their values stay there, so they are never `flowing` here.
+   * What this agent received at another enforcement point sharing the store: `labels` join
+   * `sessionLabels()`, and `values` (as `record` returned them there) are remembered under them.
    */
-  adoptLabels(labels: readonly string[]): void {
-    for (const label of checkLabels(labels)) this.#labels.add(label);
+  adopt(labels: readonly string[], values: readonly string[] = []): void {
+    const checked = checkLabels(labels);
+    for (const label of checked) this.#labels.add(label);
+    if (checked.length === 0) return;
+    for (const value of values) {
+      if (typeof value !== 'string') throw new TypeError('values must be strings');
+      this.#remember(value, checked);
+    }
   }
 
   /**

@@ -11,7 +11,7 @@ import type { ArgKind } from '../detectors/detector.js';
 import type { DecisionRecorder, Guard, GuardAction, GuardDecision } from '../guard/index.js';
 import type { CallContext } from './call-context.js';
 import { resultLabels } from './result-labels.js';
-import type { SharedTaintLabels } from './shared-taint-labels.js';
+import type { SharedResult, SharedTaint } from './shared-taint.js';
 import type { UpstreamFailure, UpstreamOutcome } from './upstream-client.js';
 
 export interface GuardedRequest<T> {
@@ -47,8 +47,8 @@ export interface GuardedCallDeps {
   readonly guard: Pick<Guard, 'decide'>;
   readonly audit: DecisionRecorder;
   readonly maxResultBytes: number;
-  /** Shares the agent's taint labels with the other gateways on the store. */
-  readonly sharedLabels?: SharedTaintLabels;
+  /** Shares the agent's taint with the other gateways on the store. */
+  readonly sharedTaint?: SharedTaint;
   readonly now?: () => number;
 }
 
@@ -57,7 +57,7 @@ export async function guardedCall<T>(
   request: GuardedRequest<T>,
 ): Promise<GuardedOutcome<T>> {
   const { principal, taint } = request.context;
-  const shared = deps.sharedLabels;
+  const shared = deps.sharedTaint;
   const decision = await deps.guard.decide({
     agent: principal,
     authenticated: request.context.verified,
@@ -87,10 +87,14 @@ export async function guardedCall<T>(
   return pass(deps, request, event, outcome.value);
 }
 
-/** Writes the agent's labels for the other gateways; false when the store did not take them. */
-async function shareLabels(deps: GuardedCallDeps, context: CallContext): Promise<boolean> {
-  if (deps.sharedLabels === undefined) return true;
-  return deps.sharedLabels.publish(context.principal.id, context.taint.sessionLabels()).then(
+/** Writes the agent's taint for the other gateways; false when the store did not take it. */
+async function shareTaint(
+  deps: GuardedCallDeps,
+  context: CallContext,
+  result: SharedResult,
+): Promise<boolean> {
+  if (deps.sharedTaint === undefined) return true;
+  return deps.sharedTaint.publish(context.principal.id, context.taint.sessionLabels(), result).then(
     () => true,
     () => false,
   );
@@ -110,15 +114,16 @@ async function pass<T>(
     return { kind: 'withheld', why };
   };
   if (bytes > deps.maxResultBytes) return withhold('result-too-large', 'too-large');
-  let labels: string[];
+  let shared: SharedResult;
   try {
-    labels = resultLabels(value, request.labels);
-    request.context.taint.record({ labels, content: value });
+    const labels = resultLabels(value, request.labels);
+    shared = { labels, values: request.context.taint.record({ labels, content: value }) };
   } catch {
     return withhold('result-uninspectable', 'uninspectable');
   }
-  if (!(await shareLabels(deps, request.context)))
-    return withhold('result-labels-unshared', 'unrecorded');
+  if (!(await shareTaint(deps, request.context, shared)))
+    return withhold('result-taint-unshared', 'unrecorded');
+  const { labels } = shared;
   const completed = { ...event, type: 'mcp.call.completed', resultBytes: bytes, labels };
   if (!(await record(deps, completed, { result: json })))
     return { kind: 'withheld', why: 'unrecorded' };

@@ -27,7 +27,7 @@ import { jsonRpcErrorResponse, unauthorizedResponse } from './http-responses.js'
 import { parseJsonRpcBody } from './json-rpc-body.js';
 import { LegacySessions } from './legacy-sessions.js';
 import type { PinReviewer } from './pin-review.js';
-import { SharedTaintLabels } from './shared-taint-labels.js';
+import { SharedTaint } from './shared-taint.js';
 import { TaintRegistry } from './taint-registry.js';
 import { UpstreamCatalog } from './upstream-catalog.js';
 import { Upstream } from './upstream-client.js';
@@ -46,8 +46,10 @@ export interface McpGatewayOptions {
   readonly pathRoots: readonly string[];
   /** Tool pinning (tool-pins.ts): only approved tools are listed or called. */
   readonly pins: PinReviewer;
-  /** Where the agents' taint labels are shared with the other gateways (shared-taint-labels.ts). */
+  /** Where the agents' taint is shared with the other gateways (shared-taint.ts). */
   readonly store: Store;
+  /** Seals the taint values shared through the store: derived from the master key. */
+  readonly taintKey: Buffer;
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -81,7 +83,12 @@ export class McpGateway {
       endpointUrl: `${options.publicUrl}${MCP_PATH}`,
     });
     this.#taints = new TaintRegistry(config.taintIdleTimeoutMs, now);
-    const sharedLabels = new SharedTaintLabels(options.store, config.taintIdleTimeoutMs, now);
+    const sharedTaint = new SharedTaint({
+      store: options.store,
+      key: options.taintKey,
+      idleMs: config.taintIdleTimeoutMs,
+      now,
+    });
     const deps: HandlerDeps = {
       catalog: this.catalog,
       pins: options.pins,
@@ -90,7 +97,7 @@ export class McpGateway {
       audit: options.audit,
       pathRoots: options.pathRoots,
       maxResultBytes: config.maxResultBytes,
-      sharedLabels,
+      sharedTaint,
       logger,
       now,
     };
@@ -111,7 +118,7 @@ export class McpGateway {
     this.#sweeper = setInterval(
       () => {
         this.#taints.sweep();
-        sharedLabels.sweep().catch(() => undefined); // retried at the next sweep
+        sharedTaint.sweep().catch(() => undefined); // retried at the next sweep
         void this.sessions.sweep();
       },
       Math.min(SWEEP_EVERY_MS, config.sessionIdleTimeoutMs),

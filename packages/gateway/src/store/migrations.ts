@@ -369,22 +369,45 @@ const proofJtis: Migration = {
   },
 };
 
-const taintLabels: Migration = {
-  async up(db: Kysely<unknown>): Promise<void> {
-    await db.schema
-      .createTable('mcp_taint_labels')
-      .addColumn('agent', 'text', (c) => c.notNull())
-      .addColumn('label', 'text', (c) => c.notNull())
-      .addColumn('seen_at', 'bigint', (c) => c.notNull())
-      .addPrimaryKeyConstraint('mcp_taint_labels_pk', ['agent', 'label'])
-      .execute();
-    await db.schema
-      .createIndex('mcp_taint_labels_seen')
-      .on('mcp_taint_labels')
-      .column('seen_at')
-      .execute();
-  },
-};
+function sharedTaint(kind: StoreKind, binary: Binary): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('mcp_taint_labels')
+        .addColumn('agent', 'text', (c) => c.notNull())
+        .addColumn('label', 'text', (c) => c.notNull())
+        .addColumn('seen_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('mcp_taint_labels_pk', ['agent', 'label'])
+        .execute();
+      await db.schema
+        .createIndex('mcp_taint_labels_seen')
+        .on('mcp_taint_labels')
+        .column('seen_at')
+        .execute();
+      // Ids never repeat and, written under the 'mcp-taint' lock, commit in order: a reader that
+      // has seen id N has seen every id below it.
+      await db.schema
+        .createTable('mcp_taint_values')
+        .addColumn('id', kind === 'sqlite' ? 'integer' : 'bigserial', (c) =>
+          kind === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey(),
+        )
+        .addColumn('agent', 'text', (c) => c.notNull())
+        .addColumn('sealed', binary, (c) => c.notNull())
+        .addColumn('seen_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('mcp_taint_values_agent')
+        .on('mcp_taint_values')
+        .columns(['agent', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('mcp_taint_values_seen')
+        .on('mcp_taint_values')
+        .column('seen_at')
+        .execute();
+    },
+  };
+}
 
 /** All migrations for a driver, keyed by their ordered names. */
 export function migrationProvider(kind: StoreKind): MigrationProvider {
@@ -402,7 +425,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
         '0008_payload_key_id': payloadKeyId,
         '0009_policy_bundle': policyBundle,
         '0010_proof_jtis': proofJtis,
-        '0011_taint_labels': taintLabels,
+        '0011_shared_taint': sharedTaint(kind, binary),
       }),
   };
 }

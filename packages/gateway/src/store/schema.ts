@@ -1,4 +1,5 @@
 // Table types of the store, shared by both drivers. Column names are snake_case in SQL.
+import type { Generated } from 'kysely';
 
 export interface AuditEntryRow {
   /** Leaf index; contiguous from 0. */
@@ -330,6 +331,14 @@ export interface TaintLabelRow {
   seen_at: number;
 }
 
+/** The values of one labelled result, sealed for the agent (mcp/shared-taint.ts). */
+export interface TaintValuesRow {
+  id: Generated<number>;
+  agent: string;
+  sealed: Uint8Array;
+  seen_at: number;
+}
+
 export interface Database {
   mcp_tool_pins: ToolPinRow;
   grants: GrantRow;
@@ -356,4 +365,5 @@ export interface Database {
   policy_bundle: PolicyBundleRow;
   identity_proof_jtis: ProofJtiRow;
   mcp_taint_labels: TaintLabelRow;
+  mcp_taint_values: TaintValuesRow;
 }
