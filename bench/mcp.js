@@ -15,6 +15,8 @@
 //                    BENCH_CONCURRENCY clients (sessions) calling in parallel
 //
 // BENCH_PROFILE_DIR=<dir> starts the gateway with `node --cpu-prof --cpu-prof-dir=<dir>`.
+// BENCH_RESULT_LABELS=untrusted,… labels every echo result: each call then also shares the agent's
+// taint through the store (its labels and the result's sealed values) before passing it on.
 // Progress goes to stderr; the last line of stdout is one JSON object.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +47,7 @@ const ROUNDS = positiveIntEnv('BENCH_ROUNDS', 3);
 const WARMUP = positiveIntEnv('BENCH_WARMUP', 300); // untimed calls per path before the rounds
 const CONCURRENCY = positiveIntEnv('BENCH_CONCURRENCY', 16); // parallel clients for calls/s
 const THROUGHPUT_N = positiveIntEnv('BENCH_THROUGHPUT_N', 6000); // calls per throughput block
+const RESULT_LABELS = (process.env.BENCH_RESULT_LABELS ?? '').split(',').filter((l) => l !== '');
 const TARGETS = { addedP50Ms: 1, addedP99Ms: 3, callsPerS: 2000 };
 const CLI = fileURLToPath(new URL('../packages/gateway/dist/cli/main.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -143,7 +146,13 @@ function writeConfig(dir, port, upstreamUrl) {
       server: { host: '127.0.0.1', port },
       identity: { issuer: `http://127.0.0.1:${port}` },
       log: { level: 'warn' },
-      tools: [{ name: 'bench/echo', sink: 'internal' }],
+      tools: [
+        {
+          name: 'bench/echo',
+          sink: 'internal',
+          ...(RESULT_LABELS.length > 0 ? { resultLabels: RESULT_LABELS } : {}),
+        },
+      ],
       mcp: {
         autoApproveTools: true,
         upstreams: [{ name: 'bench', transport: 'http', url: upstreamUrl }],
@@ -361,7 +370,7 @@ async function main() {
       `# bench:mcp — ${info.cores} cores (nproc), ${info.cpu}, Node ${info.node}, ${info.date}`,
     );
     out.push(
-      `load average ${info.load} at start, ${end.load} at end; ${ROUNDS} rounds of ${fmtInt(N)} sequential tools/call per path (medians over rounds); calls/s: ${ROUNDS} rounds of ${fmtInt(THROUGHPUT_N)} calls over ${CONCURRENCY} parallel sessions; SQLite store, default audit batching`,
+      `load average ${info.load} at start, ${end.load} at end; ${ROUNDS} rounds of ${fmtInt(N)} sequential tools/call per path (medians over rounds); calls/s: ${ROUNDS} rounds of ${fmtInt(THROUGHPUT_N)} calls over ${CONCURRENCY} parallel sessions; SQLite store, default audit batching${RESULT_LABELS.length > 0 ? `; every result labelled ${RESULT_LABELS.join(', ')} (its taint shared through the store)` : ''}`,
     );
     out.push('');
     out.push('| figure | direct to upstream | through the gateway | added | target |');
