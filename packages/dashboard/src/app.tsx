@@ -11,12 +11,12 @@ import { Login } from './pages/login.js';
 import { Overview } from './pages/overview.js';
 import { Policies } from './pages/policies.js';
 import { type Route, useRoute } from './router.js';
-import { can, logout, type Session, startSession } from './session.js';
+import { can, logout, type Session, singleSignOnError, startSession } from './session.js';
 import type { FleetAgent } from './types.js';
 
 export function App() {
   const [session, setSession] = useState<Session | undefined | null>(null);
-  const [error, setError] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(singleSignOnError);
   useEffect(() => {
     startSession().then(setSession, (failure: unknown) => {
       setError(failure instanceof Error ? failure.message : String(failure));

@@ -11,6 +11,26 @@ export interface Session {
 }
 
 const LOGIN_FRAGMENT = /^#login=([A-Za-z0-9_-]{43})$/;
+const LOGIN_ERROR_FRAGMENT = /^#login-error=([a-z-]{1,40})$/;
+
+const SSO_ERRORS: Readonly<Record<string, string>> = {
+  'login-invalid':
+    'Single sign-on did not log you in: your account has no zt4ai role, the login was started in another browser, or it took too long.',
+  'oidc-unavailable': 'Single sign-on is not available: the identity provider cannot be reached.',
+};
+
+/** How operators can log in here: a login link always, single sign-on when configured. */
+export async function loginMethods(): Promise<{ readonly oidc: boolean }> {
+  return api.get<{ oidc: boolean }>('/api/session/methods');
+}
+
+/** The failure single sign-on sent the browser back with (`#login-error=CODE`), once. */
+export function singleSignOnError(): string | undefined {
+  const code = LOGIN_ERROR_FRAGMENT.exec(window.location.hash)?.[1];
+  if (code === undefined) return undefined;
+  history.replaceState(null, '', '/#/');
+  return SSO_ERRORS[code] ?? `Single sign-on failed (${code}).`;
+}
 
 /** Logs in with a token from the URL fragment if there is one, else resumes the cookie's session. */
 export async function startSession(): Promise<Session | undefined> {

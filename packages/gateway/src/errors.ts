@@ -49,6 +49,7 @@ export type ZtErrorCode =
   | 'forbidden'
   | 'csrf-invalid'
   | 'login-invalid'
+  | 'oidc-unavailable'
   | 'incident-open'
   | 'incident-not-open'
   | 'kill-switch-not-engaged'

@@ -16,8 +16,12 @@ import { Remediation } from './remediation/index.js';
 import { openPostgresStore, openSqliteStore, type Store } from './store/index.js';
 import type { Logger } from 'pino';
 
-/** HKDF info of the key that seals shared taint values (mcp/shared-taint.ts). */
-const TAINT_KEY_INFO = 'zt4ai taint values v1';
+/** What a key derived from the master key is for; each purpose gets its own key. */
+export type KeyPurpose =
+  /** Seals the taint values gateways share through the store (mcp/shared-taint.ts). */
+  | 'taint-values'
+  /** Seals the state of an operator's single sign-on between its two requests (access/oidc-login.ts). */
+  | 'oidc-state';
 
 /** Everything a command or the HTTP server needs, opened from one configuration. */
 export interface ControlPlane {
@@ -31,8 +35,8 @@ export interface ControlPlane {
    * (`remediation.start(logger)`); opening an MCP or LLM gateway starts it.
    */
   readonly remediation: Remediation;
-  /** Seals the taint values gateways share through the store (derived from the master key). */
-  readonly taintKey: Buffer;
+  /** A 32-byte key for one purpose, derived from the master key (HKDF-SHA256); never the master key. */
+  derivedKey(purpose: KeyPurpose): Buffer;
   /**
    * The guard, built on first use (it loads the policy set and the parsers): the policies in force
    * and the pipeline every enforcement point calls. Loading is recorded in the audit log.
@@ -128,7 +132,8 @@ export async function openControlPlane(
     identity,
     grants,
     remediation,
-    taintKey: Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), TAINT_KEY_INFO, 32)),
+    derivedKey: (purpose) =>
+      Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `zt4ai ${purpose} v1`, 32)),
     guard: () =>
       (guard ??= buildGuard(config, { store, audit, identity, grants }, options).catch(
         (error: unknown) => {
@@ -270,7 +275,7 @@ export async function openMcpGateway(
     pathRoots: config.guard.pathRoots,
     pins,
     store: plane.store,
-    taintKey: plane.taintKey,
+    taintKey: plane.derivedKey('taint-values'),
     logger: options.logger,
   });
   plane.remediation.sessions.add(gateway);

@@ -34,6 +34,7 @@ const PUBLIC = [
   'POST /api/identity/nonce',
   'GET /',
   'GET /assets/*',
+  'GET /api/session/methods',
 ];
 /** What each role may do (docs/governance.md), written out rather than read from the code. */
 const GRANTS: Record<string, readonly string[]> = {

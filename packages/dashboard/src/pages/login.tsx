@@ -1,11 +1,19 @@
-// Login: paste the token of a one-time login link (the console prints one on first start; admins
-// issue more with `zt4ai operator login-link NAME`).
-import { useState } from 'preact/hooks';
-import { loginWithToken, type Session } from '../session.js';
+// Login: single sign-on through the organization's identity provider when it is configured, or the
+// token of a one-time login link (the console prints one on first start; admins issue more with
+// `zt4ai operator login-link NAME`).
+import { useEffect, useState } from 'preact/hooks';
+import { loginMethods, loginWithToken, type Session } from '../session.js';
 
 export function Login(props: { onLogin: (session: Session) => void; error?: string | undefined }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState(props.error);
+  const [sso, setSso] = useState(false);
+  useEffect(() => {
+    loginMethods().then(
+      (methods) => setSso(methods.oidc),
+      () => setSso(false),
+    );
+  }, []);
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
     const value = token.includes('#login=') ? (token.split('#login=')[1] ?? '') : token;
@@ -18,6 +26,13 @@ export function Login(props: { onLogin: (session: Session) => void; error?: stri
   return (
     <form class="login panel" onSubmit={(e) => void submit(e)}>
       <h1>zt4ai governance center</h1>
+      {sso && (
+        <p>
+          <a class="button primary" href="/api/session/oidc">
+            Sign in with single sign-on
+          </a>
+        </p>
+      )}
       <p>Open your one-time login link, or paste it here.</p>
       <input
         name="token"

@@ -15,6 +15,8 @@ export interface OperatorDirectory {
   get(name: string): Promise<Operator | undefined>;
   list(): Promise<Operator[]>;
   set(name: string, roles: readonly string[]): Promise<Operator>;
+  /** Undefined when a local operator has the name (a provider account never takes one over). */
+  setFromIdentityProvider(name: string, roles: readonly string[]): Promise<Operator | undefined>;
 }
 
 export interface OperatorAccessOptions {
@@ -106,6 +108,42 @@ export class OperatorAccess {
     const operator = name === undefined ? undefined : await this.#operators.get(name);
     if (operator === undefined)
       throw new ZtError('login-invalid', 'the login link is unknown, used or expired');
+    return this.#openSession(operator, {});
+  }
+
+  /**
+   * Opens a session for an account the identity provider vouched for (access/oidc-login.ts): the
+   * operator is created or given the provider's roles; a changed role ends its other sessions.
+   */
+  async loginFromProvider(account: {
+    readonly name: string;
+    readonly roles: readonly string[];
+    readonly subject: string;
+  }): Promise<OpenedSession & { operator: Operator }> {
+    const before = await this.#operators.get(account.name);
+    const operator = await this.#operators.setFromIdentityProvider(account.name, account.roles);
+    if (operator === undefined)
+      throw new ZtError(
+        'login-invalid',
+        'a local operator has this name: log in with a login link',
+      );
+    if (before === undefined || before.roles.join() !== operator.roles.join()) {
+      await this.#sessions.closeAll(operator.name);
+      await this.#audit.append({
+        type: 'operator.roles',
+        actor: 'system:oidc',
+        operator: operator.name,
+        roles: operator.roles,
+      });
+    }
+    return this.#openSession(operator, { method: 'oidc', subject: account.subject });
+  }
+
+  /** A new session of `operator`, recorded as an `operator.login` event with `details`. */
+  async #openSession(
+    operator: Operator,
+    details: Record<string, string>,
+  ): Promise<OpenedSession & { operator: Operator }> {
     const session = await this.#sessions.open(
       operator.name,
       this.#options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS,
@@ -114,6 +152,7 @@ export class OperatorAccess {
       type: 'operator.login',
       actor: operator.name,
       operator: operator.name,
+      ...details,
     });
     return { ...session, operator };
   }

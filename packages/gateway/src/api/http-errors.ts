@@ -29,6 +29,7 @@ const STATUS: Partial<Record<ZtErrorCode, number>> = {
   'csrf-invalid': 403,
   'login-invalid': 401,
   'store-unavailable': 503,
+  'oidc-unavailable': 503,
   'shutting-down': 503,
 };
 

@@ -2,6 +2,7 @@
 // operator access control on every route, the governance API and the dashboard.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { OperatorAccess } from '../access/index.js';
+import type { OidcLogin } from '../access/index.js';
 import type { AuditLog, LogFollower } from '../audit/index.js';
 import type { GrantService } from '../grants/index.js';
 import type { IdentityService } from '../identity/index.js';
@@ -37,6 +38,8 @@ export interface HttpServerDeps {
   readonly logger: FastifyBaseLogger;
   /** Operator sessions and login links; by default over the same store and operators. */
   readonly access?: OperatorAccess;
+  /** Operator single sign-on (access/oidc-login.ts); none: login links only. */
+  readonly oidc?: OidcLogin;
   /** The policies in force, for the policy pages; without it those routes are not offered. */
   readonly policies?: PolicyCatalog;
   /** Incidents and kill switches; without it those routes are not offered. */
@@ -91,7 +94,7 @@ function registerGovernance(
     );
   });
   app.addHook('onClose', async () => following?.stop());
-  registerSessionRoutes(app, access, { publicUrl: deps.publicUrl });
+  registerSessionRoutes(app, access, { publicUrl: deps.publicUrl, oidc: deps.oidc });
   registerRouteTableRoute(app);
   registerEventStream(app, feed);
   registerFleetRoutes(app, {

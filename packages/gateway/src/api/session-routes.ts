@@ -1,5 +1,6 @@
-// Operator sessions and accounts: redeem a login link for a session cookie, read and end the
-// session, and (admins) manage operators and issue their login links.
+// Operator sessions and accounts: redeem a login link, or log in through the organization's identity
+// provider (OpenID Connect), for a session cookie; read and end the session; and (admins) manage
+// operators and issue their login links.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import {
@@ -8,9 +9,14 @@ import {
   type OperatorAccess,
   type OperatorPrincipal,
 } from '../access/index.js';
+import { OIDC_STATE_TTL_SECONDS, type OidcLogin } from '../access/index.js';
 import { ZtError } from '../errors.js';
 import { SESSION_COOKIE, sessionSecret } from './access-control.js';
-import { operatorOnly } from './route-access.js';
+import { operatorOnly, PUBLIC } from './route-access.js';
+
+/** Holds the sealed state of a single sign-on between the redirect and the callback. */
+const OIDC_COOKIE = 'zt4ai_oidc';
+const OIDC_PATH = '/api/session/oidc';
 
 const loginBody = z.strictObject({ token: z.string().min(1).max(200) });
 const rolesBody = z.strictObject({ roles: z.array(z.string()).min(1).max(4) });
@@ -18,6 +24,8 @@ const rolesBody = z.strictObject({ roles: z.array(z.string()).min(1).max(4) });
 export interface SessionRouteOptions {
   /** Public base URL: login links point at it, and https makes the cookie Secure. */
   readonly publicUrl: string;
+  /** Single sign-on through the organization's identity provider; none: login links only. */
+  readonly oidc?: OidcLogin | undefined;
 }
 
 export function registerSessionRoutes(
@@ -26,10 +34,10 @@ export function registerSessionRoutes(
   options: SessionRouteOptions,
 ): void {
   const secure = options.publicUrl.startsWith('https:');
-  app.post('/api/session', { config: { access: { kind: 'login' } } }, async (request, reply) => {
-    const body = loginBody.safeParse(request.body);
-    if (!body.success) throw new ZtError('login-invalid', 'body must be {token}');
-    const session = await access.login(body.data.token);
+  const setSession = (
+    reply: FastifyReply,
+    session: { secret: string; expiresAt: string },
+  ): void => {
     reply.setCookie(SESSION_COOKIE, session.secret, {
       httpOnly: true,
       sameSite: 'strict',
@@ -37,6 +45,16 @@ export function registerSessionRoutes(
       path: '/',
       expires: new Date(session.expiresAt),
     });
+  };
+  app.get('/api/session/methods', PUBLIC, async (_request, reply) =>
+    noStore(reply).send({ loginLink: true, oidc: options.oidc !== undefined }),
+  );
+  if (options.oidc !== undefined) registerOidcRoutes(app, access, options.oidc, secure, setSession);
+  app.post('/api/session', { config: { access: { kind: 'login' } } }, async (request, reply) => {
+    const body = loginBody.safeParse(request.body);
+    if (!body.success) throw new ZtError('login-invalid', 'body must be {token}');
+    const session = await access.login(body.data.token);
+    setSession(reply, session);
     return reply.header('cache-control', 'no-store').send(
       describe({
         name: session.operator.name,
@@ -78,6 +96,48 @@ export function registerSessionRoutes(
         });
     },
   );
+}
+
+/**
+ * `GET /api/session/oidc` sends the browser to the provider; the provider sends it back to
+ * `/callback`, which opens the session and goes to the dashboard. A failed login goes to the
+ * dashboard too, with `#login-error=<code>`, and opens nothing.
+ */
+function registerOidcRoutes(
+  app: FastifyInstance,
+  access: OperatorAccess,
+  oidc: OidcLogin,
+  secure: boolean,
+  setSession: (reply: FastifyReply, session: { secret: string; expiresAt: string }) => void,
+): void {
+  const login = { config: { access: { kind: 'login' as const } } };
+  app.get(OIDC_PATH, login, async (_request, reply) => {
+    const started = await oidc.start();
+    reply.setCookie(OIDC_COOKIE, started.cookie, {
+      httpOnly: true,
+      // The provider's redirect back is a top-level navigation from another site: Lax lets it
+      // carry the cookie, Strict would not.
+      sameSite: 'lax',
+      secure,
+      path: OIDC_PATH,
+      maxAge: OIDC_STATE_TTL_SECONDS,
+    });
+    return noStore(reply).redirect(started.url, 302);
+  });
+  app.get(`${OIDC_PATH}/callback`, login, async (request, reply) => {
+    const cookie = request.cookies[OIDC_COOKIE];
+    reply.clearCookie(OIDC_COOKIE, { path: OIDC_PATH, httpOnly: true, sameSite: 'lax', secure });
+    try {
+      const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+      const account = await oidc.finish(query, cookie);
+      setSession(reply, await access.loginFromProvider(account));
+      return noStore(reply).redirect('/', 302);
+    } catch (error) {
+      const code = error instanceof ZtError ? error.code : 'internal';
+      request.log.warn({ code, err: (error as Error).message }, 'single sign-on refused');
+      return noStore(reply).redirect(`/#login-error=${code}`, 302);
+    }
+  });
 }
 
 /** The operator set by the access hook; its absence is a wiring error, refused as such. */

@@ -1,7 +1,7 @@
 // Runs the control plane's HTTP server until SIGINT/SIGTERM, then drains in-flight requests,
 // flushes the audit log and closes the store: the work of `zt4ai up`, loaded only when it runs.
 import { pino } from 'pino';
-import { loginUrl } from '../access/index.js';
+import { loginUrl, OidcLogin } from '../access/index.js';
 import { buildHttpServer } from '../api/index.js';
 import { loadConfig } from '../config/index.js';
 import { setUpDemo, startDemo } from '../demo/index.js';
@@ -88,6 +88,9 @@ export async function runControlPlane(options: UpOptions, globals: GlobalOptions
     bodyLimitBytes: config.server.bodyLimitBytes,
     logger,
     access,
+    ...(config.operators.oidc === undefined
+      ? {}
+      : { oidc: new OidcLogin(config.operators.oidc, plane.derivedKey('oidc-state')) }),
     policies: policyCatalog(plane, config),
     containment: plane.remediation,
     budgets: config.llm.budgets,

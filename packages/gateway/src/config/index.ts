@@ -10,6 +10,7 @@ export type {
   LlmProviderKind,
 } from './llm-config.js';
 export type { McpConfig, McpUpstreamConfig } from './mcp-config.js';
+export type { OidcConfig, OperatorsConfig } from './operators-config.js';
 export type {
   ContainmentAction,
   RemediationConfig,

@@ -9,6 +9,7 @@ import * as defaults from './defaults.js';
 import { resolveLlmConfig } from './llm-config.js';
 import { resolveMcpConfig } from './mcp-config.js';
 import { resolveRemediationConfig } from './remediation-config.js';
+import { resolveOperatorsConfig } from './operators-config.js';
 import { rawConfigSchema, RENAMED_KEYS, type RawConfig } from './raw-config.js';
 import type { Config } from './resolved-config.js';
 import { Secret } from './secret.js';
@@ -143,6 +144,7 @@ function resolveConfig(
     mcp: resolveMcpConfig(raw.mcp, env, cwd, identity.issuer),
     llm: resolveLlmConfig(raw.llm, env),
     remediation: resolveRemediationConfig(raw.remediation, env),
+    operators: resolveOperatorsConfig(raw.operators, env, identity.issuer),
     audit: {
       origin: raw.audit?.origin ?? defaults.DEFAULT_AUDIT_ORIGIN,
       signingKey: keySource(

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { rawLlmSchema } from './llm-config.js';
 import { rawMcpSchema } from './mcp-config.js';
+import { rawOperatorsSchema } from './operators-config.js';
 import { rawRemediationSchema } from './remediation-config.js';
 
 const port = z.number().int().min(0).max(65535);
@@ -104,6 +105,7 @@ export const rawConfigSchema = z.strictObject({
   mcp: rawMcpSchema.optional(),
   llm: rawLlmSchema.optional(),
   remediation: rawRemediationSchema.optional(),
+  operators: rawOperatorsSchema.optional(),
 });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;

@@ -1,6 +1,7 @@
 // Stage two of configuration: every setting resolved to a concrete value with named defaults.
 import type { LlmConfig } from './llm-config.js';
 import type { McpConfig } from './mcp-config.js';
+import type { OperatorsConfig } from './operators-config.js';
 import type { RawConfig } from './raw-config.js';
 import type { RemediationConfig } from './remediation-config.js';
 import type { Secret } from './secret.js';
@@ -60,6 +61,8 @@ export interface Config {
   readonly llm: LlmConfig;
   /** Containment: remediation rules and the webhook they notify (docs/containment.md). */
   readonly remediation: RemediationConfig;
+  /** Operator single sign-on (docs/governance.md). */
+  readonly operators: OperatorsConfig;
   readonly audit: {
     readonly origin: string;
     readonly signingKey: KeySource;

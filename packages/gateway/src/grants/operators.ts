@@ -24,6 +24,38 @@ export class Operators {
 
   /** Creates or replaces an operator's roles. */
   async set(name: string, roles: readonly string[]): Promise<Operator> {
+    const row = this.#row(name, roles, 'local');
+    await this.#db
+      .insertInto('operators')
+      .values(row)
+      .onConflict((oc) => oc.column('name').doUpdateSet({ roles: row.roles }))
+      .execute();
+    return { name, roles: JSON.parse(row.roles) as OperatorRole[] };
+  }
+
+  /**
+   * Creates or replaces the roles of an operator the identity provider manages. Undefined, and
+   * nothing changed, when a local operator has that name: a provider account never takes it over.
+   */
+  async setFromIdentityProvider(
+    name: string,
+    roles: readonly string[],
+  ): Promise<Operator | undefined> {
+    const row = this.#row(name, roles, 'oidc');
+    const written = await this.#db
+      .insertInto('operators')
+      .values(row)
+      .onConflict((oc) =>
+        oc.column('name').doUpdateSet({ roles: row.roles }).where('operators.source', '=', 'oidc'),
+      )
+      .returning('name')
+      .executeTakeFirst();
+    return written === undefined
+      ? undefined
+      : { name, roles: JSON.parse(row.roles) as OperatorRole[] };
+  }
+
+  #row(name: string, roles: readonly string[], source: 'local' | 'oidc') {
     if (!NAME.test(name) || name.startsWith('agent:'))
       throw new ZtError('invalid-argument', 'invalid operator name');
     const parsed = z
@@ -32,17 +64,12 @@ export class Operators {
       .safeParse(roles);
     if (!parsed.success)
       throw new ZtError('invalid-argument', `roles must be some of ${OPERATOR_ROLES.join(', ')}`);
-    const row = {
+    return {
       name,
       roles: JSON.stringify([...new Set(parsed.data)].sort()),
       created_at: this.#now().toISOString(),
+      source,
     };
-    await this.#db
-      .insertInto('operators')
-      .values(row)
-      .onConflict((oc) => oc.column('name').doUpdateSet({ roles: row.roles }))
-      .execute();
-    return { name, roles: JSON.parse(row.roles) as OperatorRole[] };
   }
 
   async get(name: string): Promise<Operator | undefined> {

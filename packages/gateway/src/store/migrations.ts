@@ -409,6 +409,16 @@ function sharedTaint(kind: StoreKind, binary: Binary): Migration {
   };
 }
 
+/** Who manages an operator: `local` (zt4ai operator set, the API) or `oidc` (the identity provider). */
+const operatorSource: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .alterTable('operators')
+      .addColumn('source', 'text', (c) => c.notNull().defaultTo('local'))
+      .execute();
+  },
+};
+
 /** All migrations for a driver, keyed by their ordered names. */
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   const binary: Binary = kind === 'sqlite' ? 'blob' : 'bytea';
@@ -426,6 +436,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
         '0009_policy_bundle': policyBundle,
         '0010_proof_jtis': proofJtis,
         '0011_shared_taint': sharedTaint(kind, binary),
+        '0012_operator_source': operatorSource,
       }),
   };
 }

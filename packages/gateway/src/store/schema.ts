@@ -156,6 +156,8 @@ export interface OperatorRow {
   /** JSON array of roles. */
   roles: string;
   created_at: string;
+  /** Who manages the operator: 'local' or 'oidc' (its roles come from the identity provider). */
+  source: Generated<'local' | 'oidc'>;
 }
 
 /** `changed`: the upstream now offers a definition other than the approved one (blocked). */
