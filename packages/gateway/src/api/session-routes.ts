@@ -6,10 +6,11 @@ import { z } from 'zod';
 import {
   grantedPermissions,
   loginUrl,
+  OIDC_STATE_TTL_SECONDS,
+  type OidcLogin,
   type OperatorAccess,
   type OperatorPrincipal,
 } from '../access/index.js';
-import { OIDC_STATE_TTL_SECONDS, type OidcLogin } from '../access/index.js';
 import { ZtError } from '../errors.js';
 import { SESSION_COOKIE, sessionSecret } from './access-control.js';
 import { operatorOnly, PUBLIC } from './route-access.js';
