@@ -162,6 +162,26 @@ for (const driver of DRIVERS) {
       }
     });
 
+    it('a value stays shared behind more results than one page holds, as the writer remembers it', async () => {
+      const { first, second, close } = await twoGateways();
+      try {
+        const atFirst = shared(first);
+        const writer = new SessionTaint();
+        await passOn(atFirst, writer, ['confidential'], 'vault code ZEBRA-7431-NORTH');
+        for (let i = 0; i < 1200; i++)
+          await passOn(atFirst, writer, ['untrusted'], `filler ${String(i).padStart(6, '0')}`);
+        const reader = new SessionTaint();
+        await shared(second).pull(AGENT.id, reader);
+        const flowing = (taint: SessionTaint) =>
+          taint.labelsFor([{ path: 'body', value: 'ZEBRA-7431-NORTH' }]).labels;
+        expect(flowing(writer)).toEqual(['confidential']);
+        expect(flowing(reader)).toEqual(['confidential']);
+        expect(reader.sessionLabels()).toEqual(['confidential', 'untrusted']);
+      } finally {
+        await close();
+      }
+    });
+
     it('a label lives while any gateway sees the agent, and is forgotten after the idle time', async () => {
       const { first, second, close } = await twoGateways();
       try {

@@ -10,17 +10,17 @@
 //   gateway has seen them for the idle time.
 // - Values: a row per labelled result, its labels and values sealed (AES-256-GCM, a key derived
 //   from the master key, bound to the agent). Shared for the idle time after they were written; a
-//   gateway reads the newest MAX_ROWS_PER_READ it has not read yet.
+//   gateway reads the rows it has not read yet, newest first, up to as many values as a taint keeps
+//   (10 000: what the writing gateway itself still remembers).
 // - Reads happen when the store's `taint` change token has moved (every write announces), so a
 //   quiet fleet reads nothing. A failure throws: the call is denied, or the result withheld.
-import type { SessionTaint } from '../detectors/labels.js';
+import { DEFAULT_MAX_TAINT_VALUES, type SessionTaint } from '../detectors/labels.js';
 import { ZtError } from '../errors.js';
 import { seal, unseal } from '../secrets/index.js';
 import type { Store } from '../store/index.js';
 
 const REFRESHES_PER_IDLE_TIME = 10;
-/** The most value rows one read adopts; the taint keeps at most 10 000 values anyway. */
-export const MAX_ROWS_PER_READ = 1000;
+const ROWS_PER_PAGE = 1000;
 
 /** What one labelled result adds to the agent's taint. */
 export interface SharedResult {
@@ -144,23 +144,47 @@ export class SharedTaint {
       .where('agent', '=', agent)
       .where('seen_at', '>', horizon)
       .execute();
-    const rows = await this.#store.db
-      .selectFrom('mcp_taint_values')
-      .select(['id', 'sealed'])
-      .where('agent', '=', agent)
-      .where('id', '>', known?.lastId ?? 0)
-      .where('seen_at', '>', horizon)
-      .orderBy('id', 'desc')
-      .limit(MAX_ROWS_PER_READ)
-      .execute();
-    for (const row of rows.reverse()) {
-      const result = this.#unseal(agent, row.sealed);
-      taint.adopt(result.labels, result.values);
-    }
+    const since = known?.lastId ?? 0;
+    const results = await this.#unreadResults(agent, since, horizon);
+    for (const result of results) taint.adopt(result.labels, result.values);
     const labelNames = labels.map((row) => row.label);
     taint.adopt(labelNames);
-    const lastId = rows.at(-1)?.id ?? known?.lastId ?? 0;
+    const lastId = results.at(-1)?.id ?? since;
     this.#read.set(agent, { taint, token, labels: labelNames, lastId, usedAt: now });
+  }
+
+  /**
+   * The agent's value rows after `since`, oldest first: read newest first, a page at a time, until
+   * they hold as many values as a taint keeps (what the writing gateway itself still remembers).
+   */
+  async #unreadResults(
+    agent: string,
+    since: number,
+    horizon: number,
+  ): Promise<Array<SharedResult & { readonly id: number }>> {
+    const results: Array<SharedResult & { readonly id: number }> = [];
+    let values = 0;
+    let before = Number.MAX_SAFE_INTEGER;
+    while (values < DEFAULT_MAX_TAINT_VALUES) {
+      const page = await this.#store.db
+        .selectFrom('mcp_taint_values')
+        .select(['id', 'sealed'])
+        .where('agent', '=', agent)
+        .where('id', '>', since)
+        .where('id', '<', before)
+        .where('seen_at', '>', horizon)
+        .orderBy('id', 'desc')
+        .limit(ROWS_PER_PAGE)
+        .execute();
+      for (const row of page) {
+        const result = { ...this.#unseal(agent, row.sealed), id: row.id };
+        results.push(result);
+        values += result.values.length;
+      }
+      if (page.length < ROWS_PER_PAGE) break;
+      before = page.at(-1)?.id ?? 0;
+    }
+    return results.reverse();
   }
 
   #seal(agent: string, result: SharedResult): Buffer {
