@@ -324,3 +324,17 @@ describe('OidcLogin on its own', () => {
     }
   });
 });
+
+// Last: it stops the provider.
+describe('a provider that stops answering', () => {
+  it('a login it started comes back as oidc-unavailable, and opens nothing', async () => {
+    const browser = new Browser();
+    const callback = await browser.toCallback('alice');
+    await new Promise<void>((resolve) => {
+      idp.close(() => resolve());
+      idp.closeAllConnections();
+    });
+    expect(await browser.callback(callback)).toBe('/#login-error=oidc-unavailable');
+    expect((await sessionOf(browser)).status).toBe(401);
+  });
+});

@@ -1,7 +1,7 @@
 // Operator sessions and accounts: redeem a login link, or log in through the organization's identity
 // provider (OpenID Connect), for a session cookie; read and end the session; and (admins) manage
 // operators and issue their login links.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   grantedPermissions,
@@ -10,6 +10,7 @@ import {
   type OidcLogin,
   type OperatorAccess,
   type OperatorPrincipal,
+  type StartedLogin,
 } from '../access/index.js';
 import { ZtError } from '../errors.js';
 import { SESSION_COOKIE, sessionSecret } from './access-control.js';
@@ -112,8 +113,18 @@ function registerOidcRoutes(
   setSession: (reply: FastifyReply, session: { secret: string; expiresAt: string }) => void,
 ): void {
   const login = { config: { access: { kind: 'login' as const } } };
-  app.get(OIDC_PATH, login, async (_request, reply) => {
-    const started = await oidc.start();
+  const refused = (request: FastifyRequest, reply: FastifyReply, error: unknown) => {
+    const code = error instanceof ZtError ? error.code : 'internal';
+    request.log.warn({ code, err: (error as Error).message }, 'single sign-on refused');
+    return noStore(reply).redirect(`/#login-error=${code}`, 302);
+  };
+  app.get(OIDC_PATH, login, async (request, reply) => {
+    let started: StartedLogin;
+    try {
+      started = await oidc.start();
+    } catch (error) {
+      return refused(request, reply, error);
+    }
     reply.setCookie(OIDC_COOKIE, started.cookie, {
       httpOnly: true,
       // The provider's redirect back is a top-level navigation from another site: Lax lets it
@@ -134,9 +145,7 @@ function registerOidcRoutes(
       setSession(reply, await access.loginFromProvider(account));
       return noStore(reply).redirect('/', 302);
     } catch (error) {
-      const code = error instanceof ZtError ? error.code : 'internal';
-      request.log.warn({ code, err: (error as Error).message }, 'single sign-on refused');
-      return noStore(reply).redirect(`/#login-error=${code}`, 302);
+      return refused(request, reply, error);
     }
   });
 }
