@@ -1,6 +1,10 @@
 // Operator access: who may use the governance API. Login links become sessions; a session resolves
 // to an operator and roles read from the store on every request, so a changed role or a removed
 // operator takes effect at once. Logins and issued links are audit events.
+import {
+  DEFAULT_LOGIN_LINK_TTL_SECONDS,
+  DEFAULT_OPERATOR_SESSION_TTL_SECONDS,
+} from '../config/defaults.js';
 import { ZtError } from '../errors.js';
 import type { Operator } from '../grants/index.js';
 import type { AuditSink } from '../identity/index.js';
@@ -35,11 +39,6 @@ export interface OperatorPrincipal {
   readonly csrfToken: string;
   readonly expiresAt: string;
 }
-
-/** How long a session lasts after login. */
-export const DEFAULT_SESSION_TTL_SECONDS = 12 * 3600;
-/** How long a login link can be redeemed. */
-export const DEFAULT_LOGIN_LINK_TTL_SECONDS = 3600;
 
 /** The name the first start gives its admin. */
 export const FIRST_ADMIN = 'admin';
@@ -146,7 +145,7 @@ export class OperatorAccess {
   ): Promise<OpenedSession & { operator: Operator }> {
     const session = await this.#sessions.open(
       operator.name,
-      this.#options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS,
+      this.#options.sessionTtlSeconds ?? DEFAULT_OPERATOR_SESSION_TTL_SECONDS,
     );
     await this.#audit.append({
       type: 'operator.login',

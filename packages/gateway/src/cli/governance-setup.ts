@@ -12,6 +12,8 @@ export function operatorAccess(plane: ControlPlane): OperatorAccess {
     store: plane.store,
     operators: plane.grants.operators,
     audit: plane.audit,
+    sessionTtlSeconds: plane.config.operators.sessionTtlSeconds,
+    loginLinkTtlSeconds: plane.config.operators.loginLinkTtlSeconds,
   });
 }
 

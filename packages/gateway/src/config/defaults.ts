@@ -64,3 +64,7 @@ export const DEFAULT_LLM_TOOL_NAMESPACE = 'functions';
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 5_000;
 /** Containment: deliveries of one notification before it is given up (and logged as lost). */
 export const DEFAULT_WEBHOOK_MAX_ATTEMPTS = 12;
+
+/** Operators: how long a session lasts after login, and how long a login link can be redeemed. */
+export const DEFAULT_OPERATOR_SESSION_TTL_SECONDS = 12 * 3600;
+export const DEFAULT_LOGIN_LINK_TTL_SECONDS = 3600;

@@ -1,8 +1,9 @@
-// The `operators` section of zt4ai.yaml (docs/governance.md, "Single sign-on"): operators log in
-// through the organization's OpenID Connect provider, their roles mapped from a claim. Raw schema,
-// defaults and resolution in one place.
+// The `operators` section of zt4ai.yaml (docs/governance.md): how long sessions and login links
+// last, and single sign-on through the organization's OpenID Connect provider, roles mapped from a
+// claim. Raw schema, defaults and resolution in one place.
 import { z } from 'zod';
 import { ZtError } from '../errors.js';
+import * as defaults from './defaults.js';
 import { type Secret, secret, secretValue } from './secret.js';
 
 const ROLE = z.enum(['admin', 'approver', 'auditor', 'viewer']);
@@ -11,6 +12,20 @@ const SCOPE = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/, 'must be an 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 export const rawOperatorsSchema = z.strictObject({
+  /** How long an operator session lasts after login: 5 minutes to 7 days. */
+  sessionTtlSeconds: z
+    .number()
+    .int()
+    .min(300)
+    .max(7 * 86_400)
+    .optional(),
+  /** How long a login link can be redeemed: 1 minute to 7 days. */
+  loginLinkTtlSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .optional(),
   oidc: z
     .strictObject({
       /** The provider's issuer URL (its discovery document is read from it). */
@@ -42,6 +57,8 @@ export interface OidcConfig {
 }
 
 export interface OperatorsConfig {
+  readonly sessionTtlSeconds: number;
+  readonly loginLinkTtlSeconds: number;
   /** Single sign-on for operators; undefined: login links only. */
   readonly oidc: OidcConfig | undefined;
 }
@@ -51,8 +68,12 @@ export function resolveOperatorsConfig(
   env: Readonly<Record<string, string | undefined>>,
   publicUrl: string,
 ): OperatorsConfig {
+  const lifetimes = {
+    sessionTtlSeconds: raw?.sessionTtlSeconds ?? defaults.DEFAULT_OPERATOR_SESSION_TTL_SECONDS,
+    loginLinkTtlSeconds: raw?.loginLinkTtlSeconds ?? defaults.DEFAULT_LOGIN_LINK_TTL_SECONDS,
+  };
   const oidc = raw?.oidc;
-  if (oidc === undefined) return { oidc: undefined };
+  if (oidc === undefined) return { ...lifetimes, oidc: undefined };
   const issuer = new URL(oidc.issuer);
   // The provider's answers decide who administers zt4ai: only over TLS, or on this very host.
   if (issuer.protocol === 'http:' && !LOOPBACK_HOSTS.has(issuer.hostname))
@@ -64,6 +85,7 @@ export function resolveOperatorsConfig(
       },
     );
   return {
+    ...lifetimes,
     oidc: {
       issuer: oidc.issuer,
       clientId: oidc.clientId,
