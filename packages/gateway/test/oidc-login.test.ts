@@ -22,6 +22,7 @@ import {
   exited,
   freshDataDir,
   removeDir,
+  runCli,
   type RunningServer,
   startServer,
 } from './support/process.js';
@@ -212,6 +213,17 @@ describe('single sign-on through OpenID Connect', () => {
         subject: 'alice',
       }),
     );
+    // Who manages whom, as `zt4ai operator list` shows it.
+    const listed = await runCli(['--data-dir', dataDir, '--json', 'operator', 'list'], {
+      cwd: dataDir,
+      env: { ZT4AI_TEST_OIDC_SECRET: CLIENT_SECRET },
+    });
+    expect(JSON.parse(listed.stdout)).toMatchObject({
+      operators: expect.arrayContaining([
+        { name: 'admin', roles: ['admin'], source: 'local' },
+        { name: 'alice@bank.example', roles: ['approver'], source: 'oidc' },
+      ]) as unknown,
+    });
     expect(events).toContainEqual(
       expect.objectContaining({
         type: 'operator.roles',

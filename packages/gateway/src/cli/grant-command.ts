@@ -162,7 +162,12 @@ export function operatorCommand(): Command {
       const list = await withControlPlane(config, (plane) => plane.grants.operators.list());
       output.result(
         { operators: list },
-        list.map((o) => `${o.name}: ${o.roles.join(', ')}`).join('\n'),
+        list
+          .map(
+            (o) =>
+              `${o.name}: ${o.roles.join(', ')}${o.source === 'oidc' ? ' (single sign-on)' : ''}`,
+          )
+          .join('\n'),
       );
     });
   operator

@@ -5,4 +5,4 @@ export { matchesPattern, parsePermissionSpec } from './grant-scope.js';
 export type { GrantPermission } from './grant-scope.js';
 export type { Grant } from './grant-store.js';
 export { OPERATOR_ROLES } from './operators.js';
-export type { Operator } from './operators.js';
+export type { ListedOperator, Operator } from './operators.js';

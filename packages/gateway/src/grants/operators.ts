@@ -13,6 +13,11 @@ export interface Operator {
   readonly roles: readonly OperatorRole[];
 }
 
+/** An operator as listed: with who manages it (`oidc`: its roles come from the identity provider). */
+export interface ListedOperator extends Operator {
+  readonly source: 'local' | 'oidc';
+}
+
 export class Operators {
   readonly #db: Kysely<Database>;
   readonly #now: () => Date;
@@ -83,9 +88,13 @@ export class Operators {
       : { name: row.name, roles: JSON.parse(row.roles) as OperatorRole[] };
   }
 
-  async list(): Promise<Operator[]> {
+  async list(): Promise<ListedOperator[]> {
     const rows = await this.#db.selectFrom('operators').selectAll().orderBy('name').execute();
-    return rows.map((row) => ({ name: row.name, roles: JSON.parse(row.roles) as OperatorRole[] }));
+    return rows.map((row) => ({
+      name: row.name,
+      roles: JSON.parse(row.roles) as OperatorRole[],
+      source: row.source,
+    }));
   }
 
   /** Throws forbidden unless `name` is an operator with the admin role. */
