@@ -79,6 +79,7 @@ beforeAll(async () => {
           clientId: 'zt4ai',
           clientSecret: { env: 'ZT4AI_TEST_OIDC_SECRET' },
           roles: { 'risk-approvers': ['approver'], 'zt4ai-admins': ['admin'] },
+          maxAgeSeconds: 300,
         },
       },
     }),
@@ -135,6 +136,11 @@ class Browser {
   async toCallback(account: string): Promise<string> {
     let response = await this.request(`${server.url}/api/session/oidc`);
     expect(response.status).toBe(302);
+    // PKCE, state, nonce, and a fresh authentication at the provider (max_age) are asked for.
+    const asked = new URL(response.headers.get('location') ?? '').searchParams;
+    expect(asked.get('code_challenge_method')).toBe('S256');
+    expect(asked.get('max_age')).toBe('300');
+    expect([asked.get('state'), asked.get('nonce')]).not.toContain(null);
     for (let step = 0; step < 12; step++) {
       const location = response.headers.get('location');
       if (location !== null) {

@@ -66,6 +66,9 @@ export class OidcLogin {
       code_challenge_method: 'S256',
       state: flow.state,
       nonce: flow.nonce,
+      ...(this.#config.maxAgeSeconds === undefined
+        ? {}
+        : { max_age: String(this.#config.maxAgeSeconds) }),
     });
     const sealed = seal(this.#stateKey, Buffer.from(JSON.stringify(flow)), STATE_CONTEXT);
     return { url: url.href, cookie: sealed.toString('base64url') };
@@ -88,6 +91,7 @@ export class OidcLogin {
         expectedState: flow.state,
         expectedNonce: flow.nonce,
         idTokenExpected: true,
+        ...(this.#config.maxAgeSeconds === undefined ? {} : { maxAge: this.#config.maxAgeSeconds }),
       });
       claims = tokens.claims();
     } catch (cause) {

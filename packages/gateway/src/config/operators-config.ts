@@ -38,6 +38,11 @@ export const rawOperatorsSchema = z.strictObject({
       nameClaim: CLAIM.optional(),
       /** The ID token claim holding the account's groups (a string or an array). Default: groups. */
       rolesClaim: CLAIM.optional(),
+      /**
+       * The person must have authenticated at the provider within this many seconds (OpenID
+       * Connect max_age; checked against the ID token's auth_time). Default: any age.
+       */
+      maxAgeSeconds: z.number().int().min(0).max(86_400).optional(),
       /** Group → zt4ai roles. A group not listed grants nothing; no role, no login. */
       roles: z.record(z.string().min(1).max(256), z.array(ROLE).min(1).max(4)),
     })
@@ -52,6 +57,7 @@ export interface OidcConfig {
   readonly nameClaim: string;
   readonly rolesClaim: string;
   readonly roles: Readonly<Record<string, readonly string[]>>;
+  readonly maxAgeSeconds: number | undefined;
   /** `<identity.issuer>/api/session/oidc/callback`: register it at the provider. */
   readonly redirectUrl: string;
 }
@@ -94,6 +100,7 @@ export function resolveOperatorsConfig(
       nameClaim: oidc.nameClaim ?? 'email',
       rolesClaim: oidc.rolesClaim ?? 'groups',
       roles: oidc.roles,
+      maxAgeSeconds: oidc.maxAgeSeconds,
       redirectUrl: `${publicUrl}/api/session/oidc/callback`,
     },
   };
