@@ -19,9 +19,12 @@ const SSO_ERRORS: Readonly<Record<string, string>> = {
   'oidc-unavailable': 'Single sign-on is not available: the identity provider cannot be reached.',
 };
 
-/** How operators can log in here: a login link always, single sign-on when configured. */
-export async function loginMethods(): Promise<{ readonly oidc: boolean }> {
-  return api.get<{ oidc: boolean }>('/api/session/methods');
+/** How operators can log in here: login links (unless turned off) and single sign-on. */
+export async function loginMethods(): Promise<{
+  readonly loginLink: boolean;
+  readonly oidc: boolean;
+}> {
+  return api.get<{ loginLink: boolean; oidc: boolean }>('/api/session/methods');
 }
 
 /** The failure single sign-on sent the browser back with (`#login-error=CODE`), once. */

@@ -7,12 +7,9 @@ import { loginMethods, loginWithToken, type Session } from '../session.js';
 export function Login(props: { onLogin: (session: Session) => void; error?: string | undefined }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState(props.error);
-  const [sso, setSso] = useState(false);
+  const [methods, setMethods] = useState({ loginLink: true, oidc: false });
   useEffect(() => {
-    loginMethods().then(
-      (methods) => setSso(methods.oidc),
-      () => setSso(false),
-    );
+    loginMethods().then(setMethods, () => undefined);
   }, []);
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
@@ -26,23 +23,27 @@ export function Login(props: { onLogin: (session: Session) => void; error?: stri
   return (
     <form class="login panel" onSubmit={(e) => void submit(e)}>
       <h1>zt4ai governance center</h1>
-      {sso && (
+      {methods.oidc && (
         <p>
           <a class="button primary" href="/api/session/oidc">
             Sign in with single sign-on
           </a>
         </p>
       )}
-      <p>Open your one-time login link, or paste it here.</p>
-      <input
-        name="token"
-        placeholder="login link or token"
-        value={token}
-        onInput={(e) => setToken((e.target as HTMLInputElement).value)}
-      />
-      <button type="submit" class="primary">
-        Log in
-      </button>
+      {methods.loginLink && (
+        <>
+          <p>Open your one-time login link, or paste it here.</p>
+          <input
+            name="token"
+            placeholder="login link or token"
+            value={token}
+            onInput={(e) => setToken((e.target as HTMLInputElement).value)}
+          />
+          <button type="submit" class="primary">
+            Log in
+          </button>
+        </>
+      )}
       {error !== undefined && <p class="error">{error}</p>}
     </form>
   );

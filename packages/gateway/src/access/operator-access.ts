@@ -29,6 +29,8 @@ export interface OperatorAccessOptions {
   readonly audit: AuditSink;
   readonly sessionTtlSeconds?: number;
   readonly loginLinkTtlSeconds?: number;
+  /** false: no login link is issued or redeemed, and no first admin is made (single sign-on only). */
+  readonly loginLinks?: boolean;
   readonly now?: () => Date;
 }
 
@@ -66,6 +68,7 @@ export class OperatorAccess {
   async ensureFirstAdmin(): Promise<
     { operator: string; token: string; expiresAt: string } | undefined
   > {
+    if (this.#options.loginLinks === false) return undefined;
     const operators = await this.#operators.list();
     if (operators.some((operator) => operator.roles.includes('admin'))) return undefined;
     await this.#operators.set(FIRST_ADMIN, ['admin']);
@@ -86,6 +89,8 @@ export class OperatorAccess {
     operator: string,
     actor: string,
   ): Promise<{ token: string; expiresAt: string }> {
+    if (this.#options.loginLinks === false)
+      throw new ZtError('forbidden', 'login links are turned off (operators.loginLinks: false)');
     if ((await this.#operators.get(operator)) === undefined)
       throw new ZtError('not-found', `no operator "${operator}"`);
     const link = await this.#links.issue(
@@ -103,6 +108,8 @@ export class OperatorAccess {
 
   /** Redeems a login token for a session; throws login-invalid for any unusable token. */
   async login(token: unknown): Promise<OpenedSession & { operator: Operator }> {
+    if (this.#options.loginLinks === false)
+      throw new ZtError('login-invalid', 'login links are turned off: use single sign-on');
     const name = await this.#links.redeem(token);
     const operator = name === undefined ? undefined : await this.#operators.get(name);
     if (operator === undefined)

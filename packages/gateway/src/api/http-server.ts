@@ -40,6 +40,8 @@ export interface HttpServerDeps {
   readonly access?: OperatorAccess;
   /** Operator single sign-on (access/oidc-login.ts); none: login links only. */
   readonly oidc?: OidcLogin;
+  /** false: login links are turned off (single sign-on only). */
+  readonly loginLinks?: boolean;
   /** The policies in force, for the policy pages; without it those routes are not offered. */
   readonly policies?: PolicyCatalog;
   /** Incidents and kill switches; without it those routes are not offered. */
@@ -94,7 +96,11 @@ function registerGovernance(
     );
   });
   app.addHook('onClose', async () => following?.stop());
-  registerSessionRoutes(app, access, { publicUrl: deps.publicUrl, oidc: deps.oidc });
+  registerSessionRoutes(app, access, {
+    publicUrl: deps.publicUrl,
+    oidc: deps.oidc,
+    loginLinks: deps.loginLinks !== false,
+  });
   registerRouteTableRoute(app);
   registerEventStream(app, feed);
   registerFleetRoutes(app, {

@@ -28,6 +28,8 @@ export interface SessionRouteOptions {
   readonly publicUrl: string;
   /** Single sign-on through the organization's identity provider; none: login links only. */
   readonly oidc?: OidcLogin | undefined;
+  /** Whether login links work here (false: single sign-on only). */
+  readonly loginLinks?: boolean;
 }
 
 export function registerSessionRoutes(
@@ -49,7 +51,10 @@ export function registerSessionRoutes(
     });
   };
   app.get('/api/session/methods', PUBLIC, async (_request, reply) =>
-    noStore(reply).send({ loginLink: true, oidc: options.oidc !== undefined }),
+    noStore(reply).send({
+      loginLink: options.loginLinks !== false,
+      oidc: options.oidc !== undefined,
+    }),
   );
   if (options.oidc !== undefined) registerOidcRoutes(app, access, options.oidc, secure, setSession);
   app.post('/api/session', { config: { access: { kind: 'login' } } }, async (request, reply) => {

@@ -14,6 +14,7 @@ export function operatorAccess(plane: ControlPlane): OperatorAccess {
     audit: plane.audit,
     sessionTtlSeconds: plane.config.operators.sessionTtlSeconds,
     loginLinkTtlSeconds: plane.config.operators.loginLinkTtlSeconds,
+    loginLinks: plane.config.operators.loginLinks,
   });
 }
 

@@ -91,6 +91,7 @@ export async function runControlPlane(options: UpOptions, globals: GlobalOptions
     ...(config.operators.oidc === undefined
       ? {}
       : { oidc: new OidcLogin(config.operators.oidc, plane.derivedKey('oidc-state')) }),
+    loginLinks: config.operators.loginLinks,
     policies: policyCatalog(plane, config),
     containment: plane.remediation,
     budgets: config.llm.budgets,

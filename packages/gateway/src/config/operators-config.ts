@@ -26,6 +26,8 @@ export const rawOperatorsSchema = z.strictObject({
     .min(60)
     .max(7 * 86_400)
     .optional(),
+  /** false: operators log in only through single sign-on (which must then be configured). */
+  loginLinks: z.boolean().optional(),
   oidc: z
     .strictObject({
       /** The provider's issuer URL (its discovery document is read from it). */
@@ -65,6 +67,8 @@ export interface OidcConfig {
 export interface OperatorsConfig {
   readonly sessionTtlSeconds: number;
   readonly loginLinkTtlSeconds: number;
+  /** Whether login links are issued and redeemed (false: single sign-on only). */
+  readonly loginLinks: boolean;
   /** Single sign-on for operators; undefined: login links only. */
   readonly oidc: OidcConfig | undefined;
 }
@@ -77,8 +81,15 @@ export function resolveOperatorsConfig(
   const lifetimes = {
     sessionTtlSeconds: raw?.sessionTtlSeconds ?? defaults.DEFAULT_OPERATOR_SESSION_TTL_SECONDS,
     loginLinkTtlSeconds: raw?.loginLinkTtlSeconds ?? defaults.DEFAULT_LOGIN_LINK_TTL_SECONDS,
+    loginLinks: raw?.loginLinks ?? true,
   };
   const oidc = raw?.oidc;
+  if (oidc === undefined && !lifetimes.loginLinks)
+    throw new ZtError(
+      'config-invalid',
+      'operators.loginLinks: false needs operators.oidc: nobody could log in',
+      { detail: { key: 'operators.loginLinks' } },
+    );
   if (oidc === undefined) return { ...lifetimes, oidc: undefined };
   const issuer = new URL(oidc.issuer);
   // The provider's answers decide who administers zt4ai: only over TLS, or on this very host.
