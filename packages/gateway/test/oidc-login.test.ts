@@ -7,10 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OidcLogin } from '../src/access/index.js';
+import { OIDC_RETRY_AFTER_MS, OidcLogin } from '../src/access/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { freeLoopbackPort } from '../src/demo/free-port.js';
 import { ZtError } from '../src/errors.js';
@@ -315,19 +316,38 @@ function writeOidcConfig(dir: string, issuer: string): void {
 }
 
 describe('OidcLogin on its own', () => {
-  it('a provider that cannot be reached is oidc-unavailable, and is tried again on the next login', async () => {
-    const closed = await freeLoopbackPort('127.0.0.1');
+  it('a provider that cannot be reached is oidc-unavailable; asked again only after a pause', async () => {
+    // A provider that takes every connection and drops it, counting them.
+    let connections = 0;
+    const dropping = createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
     const dir = freshDataDir();
     try {
-      writeOidcConfig(dir, `http://127.0.0.1:${closed}`);
+      const { port } = dropping.address() as AddressInfo;
+      writeOidcConfig(dir, `http://127.0.0.1:${port}`);
       const config = loadConfig({ cwd: dir, env: {} }).operators.oidc!;
-      const login = new OidcLogin(config, randomBytes(32));
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const error = await login.start().catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(ZtError);
-        expect((error as ZtError).code).toBe('oidc-unavailable');
-      }
+      let clock = 1_000_000;
+      const login = new OidcLogin(config, randomBytes(32), () => clock);
+      const code = async (): Promise<unknown> =>
+        login.start().then(
+          () => 'started',
+          (e: unknown) => (e instanceof ZtError ? e.code : e),
+        );
+      expect(await code()).toBe('oidc-unavailable');
+      const asked = connections;
+      expect(asked).toBeGreaterThan(0);
+      // Logins right after answer from memory: the open start route cannot flood the provider.
+      clock += OIDC_RETRY_AFTER_MS - 1;
+      expect(await code()).toBe('oidc-unavailable');
+      expect(connections).toBe(asked);
+      clock += 1;
+      expect(await code()).toBe('oidc-unavailable');
+      expect(connections).toBeGreaterThan(asked);
     } finally {
+      dropping.close();
       removeDir(dir);
     }
   });

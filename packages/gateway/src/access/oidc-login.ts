@@ -14,6 +14,11 @@ import { seal, unseal } from '../secrets/index.js';
 
 /** How long a started login may take at the provider. */
 export const OIDC_STATE_TTL_SECONDS = 600;
+/**
+ * How long a failed discovery answers every login before the provider is asked again: the start
+ * route is open to anyone, and must not turn each request into one to the provider.
+ */
+export const OIDC_RETRY_AFTER_MS = 5000;
 const STATE_CONTEXT = 'zt4ai oidc state';
 
 /** What the callback needs to finish a login, sealed into the state cookie. */
@@ -42,6 +47,8 @@ export class OidcLogin {
   readonly #stateKey: Buffer;
   readonly #now: () => number;
   #discovered: Promise<oidc.Configuration> | undefined;
+  /** When a failed discovery may be tried again (Infinity while none failed). */
+  #retryAt = Infinity;
 
   constructor(config: OidcConfig, stateKey: Buffer, now: () => number = Date.now) {
     this.#config = config;
@@ -134,12 +141,20 @@ export class OidcLogin {
     return flow;
   }
 
-  /** Discovery, once; retried on the next login after a failure. */
+  /** Discovery, once; after a failure, tried again by the first login OIDC_RETRY_AFTER_MS later. */
   #provider(): Promise<oidc.Configuration> {
-    this.#discovered ??= this.#discover().catch((cause: unknown) => {
+    if (this.#discovered === undefined) {
+      const discovered = this.#discover().catch((cause: unknown) => {
+        this.#retryAt = this.#now() + OIDC_RETRY_AFTER_MS;
+        throw new ZtError('oidc-unavailable', 'the identity provider cannot be reached', { cause });
+      });
+      discovered.catch(() => undefined); // each login observes it
+      this.#discovered = discovered;
+      this.#retryAt = Infinity;
+    } else if (this.#now() >= this.#retryAt) {
       this.#discovered = undefined;
-      throw new ZtError('oidc-unavailable', 'the identity provider cannot be reached', { cause });
-    });
+      return this.#provider();
+    }
     return this.#discovered;
   }
 
