@@ -52,28 +52,27 @@ for (const driver of DRIVERS) {
     const shared = (store: Store, key = KEY): SharedTaint =>
       new SharedTaint({ store, key, idleMs: IDLE_MS, now });
 
-    async function twoGateways(): Promise<{
-      first: Store;
-      second: Store;
-      audit: AuditLog;
-      guard: Guard;
-      close: () => Promise<void>;
-    }> {
+    interface Gateways {
+      readonly first: Store;
+      readonly second: Store;
+      /** One more handle of the same store. */
+      readonly reopen: () => Promise<Store>;
+      readonly audit: AuditLog;
+      readonly guard: Guard;
+    }
+
+    /** Runs `work` with two gateways on two handles of one fresh store, and closes them after. */
+    async function withTwoGateways(work: (gateways: Gateways) => Promise<void>): Promise<void> {
       const { store: first, reopen } = await driver.fresh();
       const second = await reopen();
       const audit = await openTestLog(second);
-      const guard = await testGuard(audit);
-      return {
-        first,
-        second,
-        audit,
-        guard,
-        close: async () => {
-          await audit.close();
-          await first.close();
-          await second.close();
-        },
-      };
+      try {
+        await work({ first, second, reopen, audit, guard: await testGuard(audit) });
+      } finally {
+        await audit.close();
+        await first.close();
+        await second.close();
+      }
     }
 
     /** The decision on a call at a gateway whose taint of the agent is `taint`. */
@@ -102,9 +101,8 @@ for (const driver of DRIVERS) {
       await at.publish(AGENT.id, taint.sessionLabels(), { labels, values });
     }
 
-    it('untrusted content passed on by one gateway makes a privileged call through another wait for a human', async () => {
-      const { first, second, guard, close } = await twoGateways();
-      try {
+    it('untrusted content passed on by one gateway makes a privileged call through another wait for a human', () =>
+      withTwoGateways(async ({ first, second, guard }) => {
         const atFirst = shared(first);
         const atSecond = shared(second);
         const secondTaint = new SessionTaint();
@@ -123,14 +121,10 @@ for (const driver of DRIVERS) {
         expect((await decide(guard, shared(second), new SessionTaint())).decision).toBe(
           'approval_required',
         );
-      } finally {
-        await close();
-      }
-    });
+      }));
 
-    it('a confidential value read through one gateway cannot leave through another; it is sealed at rest', async () => {
-      const { first, second, guard, close } = await twoGateways();
-      try {
+    it('a confidential value read through one gateway cannot leave through another; it is sealed at rest', () =>
+      withTwoGateways(async ({ first, second, guard }) => {
         const atSecond = shared(second);
         const secondTaint = new SessionTaint();
         const mail = { to: 'partner@example.net', body: 'the Q3 code word is ZEBRA-7431-NORTH' };
@@ -157,14 +151,10 @@ for (const driver of DRIVERS) {
           decision: 'deny',
           reasons: ['the call could not be checked (payload-corrupt)'],
         });
-      } finally {
-        await close();
-      }
-    });
+      }));
 
-    it('a value stays shared behind more results than one page holds, as the writer remembers it', async () => {
-      const { first, second, close } = await twoGateways();
-      try {
+    it('a value stays shared behind more results than one page holds, as the writer remembers it', () =>
+      withTwoGateways(async ({ first, second }) => {
         const atFirst = shared(first);
         const writer = new SessionTaint();
         await passOn(atFirst, writer, ['confidential'], 'vault code ZEBRA-7431-NORTH');
@@ -177,14 +167,10 @@ for (const driver of DRIVERS) {
         expect(flowing(writer)).toEqual(['confidential']);
         expect(flowing(reader)).toEqual(['confidential']);
         expect(reader.sessionLabels()).toEqual(['confidential', 'untrusted']);
-      } finally {
-        await close();
-      }
-    });
+      }));
 
-    it('a label lives while any gateway sees the agent, and is forgotten after the idle time', async () => {
-      const { first, second, close } = await twoGateways();
-      try {
+    it('a label lives while any gateway sees the agent, and is forgotten after the idle time', () =>
+      withTwoGateways(async ({ first, second }) => {
         const atFirst = shared(first);
         const taint = new SessionTaint();
         const start = clock;
@@ -219,16 +205,13 @@ for (const driver of DRIVERS) {
         await shared(second).sweep();
         expect(await labelRows(second)).toEqual([]);
         expect(await second.db.selectFrom('mcp_taint_values').selectAll().execute()).toEqual([]);
-      } finally {
-        await close();
-      }
-    });
+      }));
 
-    it('a store that cannot be reached: the decision is a recorded deny, the result is withheld and recorded', async () => {
-      const { first, second, audit, guard, close } = await twoGateways();
-      try {
-        await first.close(); // the gateway's own store handle is gone; the audit log is not
-        const broken = shared(first);
+    it('a store that cannot be reached: the decision is a recorded deny, the result is withheld and recorded', () =>
+      withTwoGateways(async ({ second, reopen, audit, guard }) => {
+        const gone = await reopen(); // the gateway's own store handle is gone; the audit log is not
+        await gone.close();
+        const broken = shared(gone);
         const decision = await decide(guard, broken, new SessionTaint());
         expect(decision).toMatchObject({
           decision: 'deny',
@@ -275,9 +258,6 @@ for (const driver of DRIVERS) {
           type: 'mcp.call.failed',
           failure: 'result-taint-unshared',
         });
-      } finally {
-        await close().catch(() => undefined);
-      }
-    });
+      }));
   });
 }
